@@ -1,0 +1,5 @@
+import sys
+
+from archid.cli import main
+
+sys.exit(main())

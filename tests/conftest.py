@@ -1,0 +1,87 @@
+"""Shared fixtures: a simulated portal served on loopback, HTTP and browser clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+
+from archid.sim.cache import ExportCache
+from archid.sim.dataset import Dataset
+from archid.sim.font import load_font
+from archid.sim.portal import Portal, PortalOptions
+from archid.sim.server import SimServer
+
+ROOT = Path(__file__).resolve().parent.parent
+#: generated exports are reused across test runs in this checkout
+SIM_CACHE = ROOT / ".cache" / "sim-tests"
+
+SIM_SEED = 7
+SIM_SCALE = 0.02
+
+
+@pytest.fixture
+def sim_options() -> PortalOptions:
+    """Portal options for a test; fast loading panels, no DDT flake unless asked."""
+    return PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2)
+
+
+@pytest.fixture
+def sim(sim_options: PortalOptions) -> Iterator[SimServer]:
+    """A simulated portal with its test API, on a free loopback port."""
+    dataset = Dataset.generate(SIM_SEED, SIM_SCALE)
+    portal = Portal(dataset=dataset, options=sim_options, seed=SIM_SEED)
+    server = SimServer(portal, ExportCache(SIM_CACHE, load_font(None)), test_api=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def http(sim: SimServer) -> Iterator[httpx.Client]:
+    """A plain HTTP client for the simulator (redirects not followed)."""
+    root = sim.url.removesuffix("Archibald/")
+    with httpx.Client(base_url=root, headers={"Accept-Language": "it-IT,it;q=0.9"}) as client:
+        yield client
+
+
+class _Inputs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "input" and values.get("name"):
+            self.fields[values["name"] or ""] = values.get("value") or ""
+
+
+def login_form(html: str) -> dict[str, str]:
+    """The login page's form fields (hidden ones with their values)."""
+    parser = _Inputs()
+    parser.feed(html)
+    return parser.fields
+
+
+def http_login(
+    client: httpx.Client, user: str = "agent", password: str = "komet"
+) -> httpx.Response:
+    """Post the login form the way a browser would; returns the POST's response."""
+    page = client.get("/Archibald/Login.aspx", params={"ReturnUrl": "/Archibald/Default.aspx"})
+    form = login_form(page.text)
+    for name in form:
+        if name.endswith("xaf_dviUserName_Edit"):
+            form[name] = user
+        elif name.endswith("xaf_dviPassword_Edit"):
+            form[name] = password
+    form["__EVENTTARGET"] = "Logon$PopupActions$Menu"
+    return client.post(
+        "/Archibald/Login.aspx",
+        params={"ReturnUrl": "/Archibald/Default.aspx"},
+        data=form,
+    )
