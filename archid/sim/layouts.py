@@ -647,6 +647,9 @@ def build_grid(t: ExportType, records: Sequence[Record], view: ExportView) -> Gr
         pages=[[c.column() for c in page] for page in layout],
         rows=rows,
         summary=_summary(columns, selected, len(rows)),
+        # The real prices export prints one price per cycle: 4,976 prices
+        # on 14,928 pages.
+        rows_per_page=1 if t is ExportType.PRICES else None,
         title=file_name(t).removesuffix(".pdf"),
     )
 
