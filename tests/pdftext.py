@@ -65,14 +65,18 @@ class Page:
         return [run.text for run in sorted(self.runs, key=lambda r: r.x) if abs(run.y - top) < 3]
 
 
-def read_pages(path: Path, max_pages: int | None = None) -> list[Page]:
+def read_pages(path: Path, max_pages: int | None = None, last: int | None = None) -> list[Page]:
+    """The first ``max_pages`` pages, or the ``last`` ones, or all of them."""
     with path.open("rb") as f:
         document = PDFDocument(PDFParser(f))
         manager = PDFResourceManager()
         device = PDFPageAggregator(manager, laparams=None)
         interpreter = PDFPageInterpreter(manager, device)
         out: list[Page] = []
-        for number, page in enumerate(PDFPage.create_pages(document)):
+        pages = list(PDFPage.create_pages(document))
+        if last is not None:
+            pages = pages[-last:]
+        for number, page in enumerate(pages):
             if max_pages is not None and number >= max_pages:
                 break
             interpreter.process_page(page)

@@ -61,7 +61,7 @@ def save(response: httpx.Response, tmp_path: Path, name: str = "export.pdf") -> 
 
 def summary_count(path: Path) -> int:
     """The ``Count=`` the export prints in its summary row."""
-    for page in reversed(read_pages(path)):
+    for page in reversed(read_pages(path, last=12)):
         for run in page.runs:
             if run.text.startswith("Count="):
                 return int(run.text.removeprefix("Count=").replace(".", ""))
