@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import ROOT, SIM_CACHE
 
 
-def archid(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def archid(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "archid", *args],
         capture_output=True,
@@ -23,7 +23,7 @@ def archid(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
         timeout=60,
         cwd=ROOT,
         check=False,
-        **kwargs,  # type: ignore[call-overload]
+        env=env,
     )
 
 

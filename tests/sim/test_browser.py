@@ -97,6 +97,8 @@ def _open_list(client: PortalClient, sim: SimServer, view: str) -> None:
 def test_menu_ignores_scripted_clicks_and_obeys_pointer_events(
     client: PortalClient, sim: SimServer
 ) -> None:
+    # Panels stay long enough that checking for one cannot miss it.
+    sim.portal.options.update({"loading_min": 1.0, "loading_max": 1.2})
     _open_list(client, sim, "CUSTTABLE_ListView_Agent")
     driver = client.driver
     popup = driver.find_element(By.ID, "Vertical_mainMenu_Menu_DXME3_")
@@ -106,6 +108,13 @@ def test_menu_ignores_scripted_clicks_and_obeys_pointer_events(
     assert not popup.is_displayed()
     anchor.click()
     assert popup.is_displayed()
+    # Every action brings the loading panel back for a while.
+    panel = driver.find_element(By.ID, "Vertical_LPV")
+    assert not panel.is_displayed()
+    driver.find_element(By.ID, "Vertical_mainMenu_Menu_DXI2_T").click()
+    assert panel.is_displayed()
+    client.wait_idle(Stage.PAGE_LOAD)
+    assert not panel.is_displayed()
 
 
 def test_loading_panel_covers_the_page_after_load(client: PortalClient, sim: SimServer) -> None:
