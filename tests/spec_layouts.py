@@ -59,3 +59,23 @@ SPEC_HEADERS: dict[str, list[list[str]]] = {
         ["CHIUSO", "IMPORTO RIMANENTE MST", "ID VENDITE"],
     ],
 }
+
+#: the export file names the portal gives each type (spec section 1)
+FILE_NAMES: dict[str, str] = {
+    "customers": "Clienti.pdf",
+    "products": "Prodotti.pdf",
+    "prices": "Tabella prezzi.pdf",
+    "orders": "Ordini.pdf",
+    "ddt": "Documenti di trasporto.pdf",
+    "invoices": "Fatture.pdf",
+}
+
+#: the list view of each type (spec section 1)
+LIST_VIEWS: dict[str, str] = {
+    "customers": "CUSTTABLE_ListView_Agent",
+    "products": "INVENTTABLE_ListView",
+    "prices": "PRICEDISCTABLE_ListView",
+    "orders": "SALESTABLE_ListView_Agent",
+    "ddt": "CUSTPACKINGSLIPJOUR_ListView",
+    "invoices": "CUSTINVOICEJOUR_ListView",
+}

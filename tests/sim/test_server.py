@@ -16,23 +16,11 @@ from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
 from tests.conftest import SIM_SCALE, SIM_SEED, http_login, login_form
 from tests.pdftext import read_pages
+from tests.spec_layouts import FILE_NAMES as SPEC_FILE_NAMES
+from tests.spec_layouts import LIST_VIEWS
 
-VIEWS = {
-    ExportType.CUSTOMERS: "CUSTTABLE_ListView_Agent",
-    ExportType.PRODUCTS: "INVENTTABLE_ListView",
-    ExportType.PRICES: "PRICEDISCTABLE_ListView",
-    ExportType.ORDERS: "SALESTABLE_ListView_Agent",
-    ExportType.DDT: "CUSTPACKINGSLIPJOUR_ListView",
-    ExportType.INVOICES: "CUSTINVOICEJOUR_ListView",
-}
-FILE_NAMES = {
-    ExportType.CUSTOMERS: "Clienti.pdf",
-    ExportType.PRODUCTS: "Prodotti.pdf",
-    ExportType.PRICES: "Tabella prezzi.pdf",
-    ExportType.ORDERS: "Ordini.pdf",
-    ExportType.DDT: "Documenti di trasporto.pdf",
-    ExportType.INVOICES: "Fatture.pdf",
-}
+VIEWS = {t: LIST_VIEWS[t] for t in ExportType}
+FILE_NAMES = {t: SPEC_FILE_NAMES[t] for t in ExportType}
 
 
 def callback(client: httpx.Client, export_type: ExportType, name: str, param: str = "") -> dict:  # type: ignore[type-arg]
