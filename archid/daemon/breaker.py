@@ -1,0 +1,100 @@
+"""A circuit breaker for an unavailable portal.
+
+After ``threshold`` transient failures in a row the breaker opens: no sync
+is started (each would cost a browser start and perhaps a login against a
+portal that is down). While open, a cheap HTTP probe tests the portal every
+``probe_interval`` seconds; when it answers, the breaker half-opens and
+lets exactly one sync through. That sync's success closes the breaker, its
+failure opens it again.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+
+import trio
+
+log = logging.getLogger("archid.breaker")
+
+
+class BreakerState(enum.StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """Counts transient failures and gates the worker; :meth:`run` probes while open."""
+
+    def __init__(
+        self,
+        probe: Callable[[], Awaitable[bool]],
+        threshold: int = 5,
+        probe_interval: float = 300.0,
+        on_change: Callable[[BreakerState], None] = lambda state: None,
+    ) -> None:
+        if threshold < 1:
+            raise ValueError("threshold must be at least 1")
+        self._probe = probe
+        self.threshold = threshold
+        self.probe_interval = probe_interval
+        self._on_change = on_change
+        self.state = BreakerState.CLOSED
+        self.failures = 0
+        self._trial_taken = False
+        self._opened = trio.Event()
+
+    def allows(self) -> bool:
+        """Whether the worker may start a sync now."""
+        if self.state is BreakerState.CLOSED:
+            return True
+        return self.state is BreakerState.HALF_OPEN and not self._trial_taken
+
+    def started(self) -> None:
+        """The worker started a sync (while half-open, this is the one trial)."""
+        if self.state is BreakerState.HALF_OPEN:
+            self._trial_taken = True
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        if self.state is not BreakerState.CLOSED:
+            log.warning("portal reachable again: circuit breaker closed")
+            self._set(BreakerState.CLOSED)
+
+    def failed(self, transient: bool) -> None:
+        """A sync failed; only transient (portal-side) failures count."""
+        if not transient:
+            return
+        self.failures += 1
+        if self.state is BreakerState.HALF_OPEN or (
+            self.state is BreakerState.CLOSED and self.failures >= self.threshold
+        ):
+            log.error(
+                "circuit breaker open after %d transient failures: syncs stop, "
+                "probing the portal every %.0f s",
+                self.failures,
+                self.probe_interval,
+            )
+            self._set(BreakerState.OPEN)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Probe the portal while the breaker is open, forever."""
+        task_status.started()
+        while True:
+            await self._opened.wait()
+            while self.state is BreakerState.OPEN:
+                await trio.sleep(self.probe_interval)
+                if self.state is BreakerState.OPEN and await self._probe():
+                    log.warning("portal answers the probe: letting one sync through")
+                    self._set(BreakerState.HALF_OPEN)
+
+    def _set(self, state: BreakerState) -> None:
+        self.state = state
+        self._trial_taken = False
+        if state is BreakerState.OPEN:
+            self._opened.set()
+        else:
+            self._opened = trio.Event()
+        self._on_change(state)

@@ -1,0 +1,106 @@
+"""Health of each sync type and of the whole daemon.
+
+A type is healthy when, over its recent runs, at least 80 % succeeded,
+fewer than 3 failed in a row, and its last success is younger than three
+of its intervals. The daemon is healthy when every enabled type is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from archid.records import ExportType
+
+log = logging.getLogger("archid.health")
+
+#: how many recent runs the success rate is taken over
+WINDOW = 20
+MIN_SUCCESS_RATE = 0.8
+MAX_CONSECUTIVE_FAILURES = 3
+MAX_INTERVALS_SINCE_SUCCESS = 3
+
+
+@dataclass(slots=True)
+class TypeHealth:
+    """Recent outcomes of one type."""
+
+    outcomes: deque[bool] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    last_success: float | None = None
+    last_failure: float | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+
+    @property
+    def success_rate(self) -> float | None:
+        if not self.outcomes:
+            return None
+        return sum(self.outcomes) / len(self.outcomes)
+
+
+class Health:
+    """Tracks outcomes and says whether each type, and the daemon, is healthy."""
+
+    def __init__(self, started: float) -> None:
+        self._started = started
+        self._types = {t: TypeHealth() for t in ExportType}
+
+    def record(
+        self, export_type: ExportType, ok: bool, at: float, error: str | None = None
+    ) -> bool:
+        """Note a finished sync; returns True when this failure should raise an alert."""
+        self.record_quietly(export_type, ok, at)
+        health = self._types[export_type]
+        health.last_error = None if ok else error
+        if ok or health.consecutive_failures != MAX_CONSECUTIVE_FAILURES:
+            return False
+        log.error(
+            "ALERT: %s failed %d times in a row, last: %s",
+            export_type,
+            health.consecutive_failures,
+            error,
+        )
+        return True
+
+    def record_quietly(self, export_type: ExportType, ok: bool, at: float) -> None:
+        """Note an outcome without alerting (replaying persisted runs at start-up)."""
+        health = self._types[export_type]
+        health.outcomes.append(ok)
+        if ok:
+            health.last_success, health.consecutive_failures = at, 0
+        else:
+            health.last_failure = at
+            health.consecutive_failures += 1
+
+    def of(self, export_type: ExportType) -> TypeHealth:
+        return self._types[export_type]
+
+    def is_healthy(self, export_type: ExportType, interval: float, now: float) -> bool:
+        health = self._types[export_type]
+        rate = health.success_rate
+        if rate is not None and rate < MIN_SUCCESS_RATE:
+            return False
+        if health.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
+            return False
+        since = health.last_success if health.last_success is not None else self._started
+        return now - since < MAX_INTERVALS_SINCE_SUCCESS * interval
+
+    def report(self, intervals: Mapping[ExportType, float], now: float) -> dict[str, object]:
+        """Per-type and overall health as JSON-ready data (enabled types only)."""
+        types: dict[str, object] = {}
+        for export_type, interval in intervals.items():
+            health = self._types[export_type]
+            types[str(export_type)] = {
+                "healthy": self.is_healthy(export_type, interval, now),
+                "success_rate": health.success_rate,
+                "last_success": health.last_success,
+                "consecutive_failures": health.consecutive_failures,
+                "last_error": health.last_error,
+            }
+        healthy = all(
+            self.is_healthy(export_type, interval, now)
+            for export_type, interval in intervals.items()
+        )
+        return {"healthy": healthy, "types": types}

@@ -1,0 +1,149 @@
+"""The priority channel between the scheduler (and admins) and the one worker.
+
+At most one entry waits per export type: asking again for a type that is
+already waiting merges into its entry (the higher priority wins, "full"
+beats "recent"), so a burst of requests never turns into a burst of syncs.
+Waiting entries age: their priority grows with the time they have waited,
+so low priorities cannot starve. Among equals the oldest goes first.
+
+The channel does not decide *whether* a type may run now (paused, held by
+an order-form session): the consumer passes a predicate to :meth:`get` and
+calls :meth:`wake` when the answer may have changed.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+import trio
+
+from archid.records import ExportType
+
+
+class Mode(enum.StrEnum):
+    """A full export (may delete rows) or a recent one (inserts and updates only)."""
+
+    FULL = "full"
+    RECENT = "recent"
+
+
+class Trigger(enum.StrEnum):
+    """Who asked for a sync."""
+
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    SESSION = "session"
+    RECOVERY = "recovery"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One pending sync of one type.
+
+    ``queued_at`` is on trio's clock (seconds) and is kept through merges, so
+    a merged entry keeps its place in line and its age.
+    """
+
+    type: ExportType
+    priority: int
+    mode: Mode = Mode.FULL
+    trigger: Trigger = Trigger.SCHEDULE
+    queued_at: float = 0.0
+    seq: int = 0
+
+    def merged(self, other: Request) -> Request:
+        """This entry after ``other`` (same type) was asked for as well."""
+        mode = Mode.FULL if Mode.FULL in (self.mode, other.mode) else Mode.RECENT
+        trigger = other.trigger if other.priority > self.priority else self.trigger
+        return replace(
+            self, priority=max(self.priority, other.priority), mode=mode, trigger=trigger
+        )
+
+    def effective_priority(self, now: float, ageing: float) -> float:
+        """Priority plus one for every ``ageing`` seconds spent waiting."""
+        return self.priority + max(0.0, now - self.queued_at) / ageing
+
+
+class PriorityChannel:
+    """Pending syncs, one per type, handed out by aged priority.
+
+    ``ageing`` is the number of seconds of waiting that are worth one
+    priority point. ``on_change`` is called (synchronously) with the
+    pending entries after every change, for persistence.
+    """
+
+    def __init__(
+        self,
+        ageing: float = 60.0,
+        on_change: Callable[[list[Request]], None] | None = None,
+    ) -> None:
+        if ageing <= 0:
+            raise ValueError("ageing must be positive")
+        self._ageing = ageing
+        self._pending: dict[ExportType, Request] = {}
+        self._seq = itertools.count()
+        self._changed = trio.Event()
+        self._on_change = on_change
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def pending(self) -> list[Request]:
+        """The waiting entries, in the order they would be served now."""
+        now = trio.current_time()
+        return sorted(self._pending.values(), key=lambda r: self._rank(r, now))
+
+    def put(self, request: Request) -> Request:
+        """Queue a sync (merging with a waiting one of the same type); returns the entry."""
+        current = self._pending.get(request.type)
+        if current is None:
+            entry = replace(request, queued_at=trio.current_time(), seq=next(self._seq))
+        else:
+            entry = current.merged(request)
+        self._pending[request.type] = entry
+        self._notify()
+        return entry
+
+    def restore(self, requests: Iterable[Request]) -> None:
+        """Refill from persisted entries (at start-up), keeping their order."""
+        now = trio.current_time()
+        for request in sorted(requests, key=lambda r: r.seq):
+            entry = replace(request, queued_at=now, seq=next(self._seq))
+            current = self._pending.get(entry.type)
+            self._pending[entry.type] = current.merged(entry) if current else entry
+        self._notify()
+
+    def remove(self, export_type: ExportType) -> Request | None:
+        """Drop the waiting entry of a type, if any."""
+        entry = self._pending.pop(export_type, None)
+        if entry is not None:
+            self._notify()
+        return entry
+
+    def wake(self) -> None:
+        """Make waiting :meth:`get` calls look again (eligibility changed)."""
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def get(self, eligible: Callable[[Request], bool] = lambda r: True) -> Request:
+        """Wait for and take the best entry that ``eligible`` accepts."""
+        while True:
+            now = trio.current_time()
+            candidates = [r for r in self._pending.values() if eligible(r)]
+            if candidates:
+                best = min(candidates, key=lambda r: self._rank(r, now))
+                del self._pending[best.type]
+                self._notify()
+                return best
+            await self._changed.wait()
+
+    def _rank(self, request: Request, now: float) -> tuple[float, int]:
+        return (-request.effective_priority(now, self._ageing), request.seq)
+
+    def _notify(self) -> None:
+        if self._on_change is not None:
+            self._on_change(list(self._pending.values()))
+        self.wake()

@@ -1,0 +1,282 @@
+"""The single worker slot: one sync at a time, with timeouts, retries and dead letters.
+
+The worker takes the best eligible request from the priority channel and
+runs the sync job for it. Each attempt runs under its own time limit (a
+cancel scope). Transient failures are retried with exponential backoff and
+jitter; permanent ones are not. A request that fails for good goes to the
+dead letters with its error, stage and attempt history. Whatever happens,
+the scheduler, health tracking and circuit breaker hear about it, and
+nothing a sync raises can stop the worker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import trio
+
+from archid.config import RetryConfig
+from archid.daemon.breaker import CircuitBreaker
+from archid.daemon.clock import WallClock
+from archid.daemon.events import Event, EventBus, EventKind
+from archid.daemon.health import Health
+from archid.daemon.queue import PriorityChannel, Request
+from archid.daemon.scheduler import Scheduler
+from archid.exports.errors import EmptyPdf, NotAPdf, TruncatedPdf
+from archid.portal.errors import TransientPortalError
+from archid.records import ExportType
+
+log = logging.getLogger("archid.worker")
+
+
+class SyncTimeout(Exception):
+    """A sync attempt took longer than its type's timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What a successful sync reports back."""
+
+    changed: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One failed attempt, for the dead letter's history."""
+
+    number: int
+    at: float
+    error: str
+    stage: str | None
+    message: str
+    transient: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    request: Request
+    error: str
+    stage: str | None
+    message: str
+    attempts: tuple[Attempt, ...]
+    at: float
+
+
+class SyncJob(Protocol):
+    """Runs one attempt of a sync; raises on failure."""
+
+    def __call__(self, request: Request, run_id: int, attempt: int) -> Awaitable[SyncResult]: ...
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether trying again later may help (the portal's fault, not the data's)."""
+    return isinstance(exc, TransientPortalError | SyncTimeout | NotAPdf | TruncatedPdf | EmptyPdf)
+
+
+def backoff(retry: RetryConfig, attempt: int, rng: random.Random) -> float:
+    """Seconds to wait after failed attempt ``attempt`` (1-based)."""
+    delay = min(retry.max_delay, retry.base_delay * 2 ** (attempt - 1))
+    return float(delay * (1 + rng.uniform(-retry.jitter, retry.jitter)))
+
+
+@dataclass
+class Running:
+    request: Request
+    run_id: int
+    attempt: int
+    started: float
+    scope: trio.CancelScope
+
+
+class Worker:
+    """Runs syncs from the channel, one at a time, forever."""
+
+    def __init__(
+        self,
+        channel: PriorityChannel,
+        job: SyncJob,
+        *,
+        clock: WallClock,
+        retry: RetryConfig,
+        timeouts: Mapping[ExportType, float],
+        scheduler: Scheduler,
+        health: Health,
+        breaker: CircuitBreaker,
+        events: EventBus,
+        eligible: Callable[[Request], bool] = lambda request: True,
+        new_run_id: Callable[[Request, int], int] | None = None,
+        on_dead_letter: Callable[[DeadLetter], None] = lambda letter: None,
+        on_running: Callable[[Request | None], None] = lambda request: None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._channel = channel
+        self._job = job
+        self._clock = clock
+        self.retry = retry
+        self.timeouts = dict(timeouts)
+        self._scheduler = scheduler
+        self._health = health
+        self._breaker = breaker
+        self._events = events
+        self._eligible = eligible
+        self._run_ids = itertools.count(1)
+        self._new_run_id = new_run_id or (lambda request, attempt: next(self._run_ids))
+        self._on_dead_letter = on_dead_letter
+        self._on_running = on_running
+        self._rng = rng or random.Random()
+        self.current: Running | None = None
+
+    def cancel_current(self) -> Request | None:
+        """Cancel the running sync, if any; it is dropped, not retried."""
+        if self.current is None:
+            return None
+        self.current.scope.cancel()
+        return self.current.request
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        while True:
+            request = await self._channel.get(self._may_start)
+            await self.run_request(request)
+
+    def _may_start(self, request: Request) -> bool:
+        return self._breaker.allows() and self._eligible(request)
+
+    async def run_request(self, request: Request) -> None:
+        """All attempts of one request, then its bookkeeping."""
+        self._breaker.started()
+        started = self._clock.now()
+        history: list[Attempt] = []
+        self._on_running(request)
+        with trio.CancelScope() as scope:
+            for attempt in range(1, max(1, self.retry.attempts) + 1):
+                run_id = self._new_run_id(request, attempt)
+                self.current = Running(request, run_id, attempt, self._clock.now(), scope)
+                self._publish(EventKind.STARTED, request, run_id, f"attempt {attempt}")
+                try:
+                    result = await self._attempt(request, run_id, attempt)
+                except Exception as exc:  # a sync's failure must never stop the worker
+                    failure = self._failure(exc, attempt)
+                    history.append(failure)
+                    self._publish(
+                        EventKind.FAILED,
+                        request,
+                        run_id,
+                        failure.message,
+                        stage=failure.stage,
+                        data={"error": failure.error},
+                    )
+                    self._breaker.failed(failure.transient)
+                    if not failure.transient or attempt >= self.retry.attempts:
+                        self._give_up(request, started, history)
+                        break
+                    if not self._breaker.allows():
+                        # The portal is down: keep the request for when it is back.
+                        self._channel.put(request)
+                        self._scheduler.dropped(request.type)
+                        break
+                    delay = backoff(self.retry, attempt, self._rng)
+                    self._publish(
+                        EventKind.RETRYING,
+                        request,
+                        run_id,
+                        f"retrying in {delay:.1f} s",
+                        data={"delay": delay},
+                    )
+                    await trio.sleep(delay)
+                else:
+                    self._succeed(request, run_id, started, result)
+                    break
+        if scope.cancelled_caught:
+            log.warning("%s sync cancelled", request.type)
+            self._publish(
+                EventKind.FAILED,
+                request,
+                self.current.run_id if self.current else None,
+                "cancelled",
+                data={"error": "Cancelled"},
+            )
+            self._scheduler.dropped(request.type)
+        self.current = None
+        self._on_running(None)
+
+    async def _attempt(self, request: Request, run_id: int, attempt: int) -> SyncResult:
+        timeout = self.timeouts.get(request.type, 900.0)
+        with trio.move_on_after(timeout) as limit:
+            return await self._job(request, run_id, attempt)
+        assert limit.cancelled_caught
+        raise SyncTimeout(f"{request.type} sync took longer than {timeout:.0f} s")
+
+    def _failure(self, exc: Exception, attempt: int) -> Attempt:
+        stage = getattr(exc, "stage", None)
+        return Attempt(
+            number=attempt,
+            at=self._clock.now(),
+            error=type(exc).__name__,
+            stage=str(stage) if stage is not None else None,
+            message=str(exc),
+            transient=is_transient(exc),
+        )
+
+    def _succeed(self, request: Request, run_id: int, started: float, result: SyncResult) -> None:
+        now = self._clock.now()
+        self._health.record(request.type, True, now)
+        self._breaker.succeeded()
+        self._scheduler.completed(request.type, started, result.changed)
+        self._publish(
+            EventKind.FINISHED,
+            request,
+            run_id,
+            "ok",
+            data={"changed": result.changed, **result.counts},
+        )
+
+    def _give_up(self, request: Request, started: float, history: list[Attempt]) -> None:
+        last = history[-1]
+        now = self._clock.now()
+        if self._health.record(request.type, False, now, f"{last.error}: {last.message}"):
+            self._publish(
+                EventKind.ALERT,
+                request,
+                None,
+                f"{request.type} failed 3 times in a row: {last.error}",
+            )
+        letter = DeadLetter(request, last.error, last.stage, last.message, tuple(history), now)
+        self._on_dead_letter(letter)
+        self._publish(EventKind.DEAD_LETTER, request, None, f"{last.error}: {last.message}")
+        log.error(
+            "%s sync failed for good after %d attempt(s): %s: %s",
+            request.type,
+            len(history),
+            last.error,
+            last.message,
+        )
+        self._scheduler.completed(request.type, started, False)
+
+    def _publish(
+        self,
+        kind: EventKind,
+        request: Request,
+        run_id: int | None,
+        message: str,
+        *,
+        stage: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self._events.publish(
+            Event(
+                kind,
+                request.type,
+                run_id,
+                stage=stage,
+                message=message,
+                data=data or {},
+                at=self._clock.now(),
+            )
+        )

@@ -1,0 +1,268 @@
+"""The worker, breaker and health under MockClock: retries, dead letters, timeouts."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+import trio
+import trio.testing
+
+from archid.config import DEFAULT_SCHEDULES, LoadConfig, QuietHoursConfig, RetryConfig
+from archid.daemon.breaker import BreakerState, CircuitBreaker
+from archid.daemon.clock import WallClock
+from archid.daemon.events import Event, EventBus, EventKind
+from archid.daemon.health import Health
+from archid.daemon.queue import PriorityChannel, Request
+from archid.daemon.scheduler import Scheduler
+from archid.daemon.worker import DeadLetter, SyncResult, Worker, backoff
+from archid.exports.errors import LayoutChanged
+from archid.portal.errors import PortalUnavailable, Stage
+from archid.records import ExportType
+
+ORDERS, CUSTOMERS = ExportType.ORDERS, ExportType.CUSTOMERS
+NO_JITTER = RetryConfig(attempts=3, base_delay=5.0, max_delay=300.0, jitter=0.0)
+
+
+@dataclass
+class Harness:
+    channel: PriorityChannel
+    worker: Worker
+    breaker: CircuitBreaker
+    health: Health
+    events: list[Event] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+    calls: list[tuple[ExportType, int, float]] = field(default_factory=list)
+
+
+Behaviour = Callable[[Request, int], Awaitable[SyncResult]]
+
+
+async def run_with(
+    behaviour: Behaviour,
+    requests: list[Request],
+    *,
+    retry: RetryConfig = NO_JITTER,
+    timeout: float = 900.0,
+    threshold: int = 5,
+    probe: Callable[[], Awaitable[bool]] | None = None,
+    until: float = 3600.0,
+    during: Callable[[Harness], Awaitable[None]] | None = None,
+) -> Harness:
+    channel = PriorityChannel()
+    clock = WallClock(1_780_000_000.0)
+    scheduler = Scheduler(
+        channel, clock, DEFAULT_SCHEDULES, QuietHoursConfig(enabled=False), LoadConfig(None)
+    )
+    bus = EventBus()
+    health = Health(clock.now())
+
+    async def never() -> bool:
+        return False
+
+    breaker = CircuitBreaker(
+        probe or never,
+        threshold=threshold,
+        probe_interval=300.0,
+        on_change=lambda state: channel.wake(),
+    )
+    harness_ref: list[Harness] = []
+
+    async def job(request: Request, run_id: int, attempt: int) -> SyncResult:
+        harness_ref[0].calls.append((request.type, attempt, trio.current_time()))
+        return await behaviour(request, attempt)
+
+    worker = Worker(
+        channel,
+        job,
+        clock=clock,
+        retry=retry,
+        timeouts=dict.fromkeys(ExportType, timeout),
+        scheduler=scheduler,
+        health=health,
+        breaker=breaker,
+        events=bus,
+        on_dead_letter=lambda letter: harness_ref[0].letters.append(letter),
+        rng=random.Random(1),
+    )
+    harness = Harness(channel, worker, breaker, health)
+    harness_ref.append(harness)
+    with bus.subscribe() as events, trio.move_on_after(until):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(worker.run)
+            await nursery.start(breaker.run)
+
+            async def collect() -> None:
+                async for event in events:
+                    harness.events.append(event)
+
+            nursery.start_soon(collect)
+            for request in requests:
+                channel.put(request)
+            if during is not None:
+                await during(harness)
+    return harness
+
+
+def kinds(harness: Harness) -> list[str]:
+    return [str(e.kind) for e in harness.events]
+
+
+async def test_transient_failures_are_retried_with_exponential_backoff(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def flaky(request: Request, attempt: int) -> SyncResult:
+        if attempt < 3:
+            raise PortalUnavailable("HTTP 503", Stage.PAGE_LOAD)
+        return SyncResult(changed=True)
+
+    harness = await run_with(flaky, [Request(ORDERS, 6)])
+    assert [round(at, 3) for _, _, at in harness.calls] == [0.0, 5.0, 15.0]
+    assert kinds(harness) == [
+        "started", "failed", "retrying", "started", "failed", "retrying", "started", "finished",
+    ]  # fmt: skip
+    assert harness.letters == []
+    assert harness.health.of(ORDERS).last_success is not None
+
+
+def test_backoff_doubles_up_to_the_cap_with_bounded_jitter() -> None:
+    retry = RetryConfig(attempts=8, base_delay=5.0, max_delay=30.0, jitter=0.1)
+    rng = random.Random(3)
+    delays = [backoff(retry, n, rng) for n in range(1, 6)]
+    for delay, nominal in zip(delays, (5, 10, 20, 30, 30), strict=True):
+        assert nominal * 0.9 <= delay <= nominal * 1.1
+    assert len({round(d, 6) for d in delays}) == 5
+
+
+async def test_permanent_errors_are_not_retried_and_go_to_dead_letters(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def changed_layout(request: Request, attempt: int) -> SyncResult:
+        raise LayoutChanged("header NOME missing")
+
+    harness = await run_with(changed_layout, [Request(CUSTOMERS, 5)])
+    assert len(harness.calls) == 1
+    [letter] = harness.letters
+    assert (letter.error, letter.message) == ("LayoutChanged", "header NOME missing")
+    assert len(letter.attempts) == 1 and not letter.attempts[0].transient
+
+
+async def test_exhausted_retries_keep_the_attempt_history(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def down(request: Request, attempt: int) -> SyncResult:
+        raise PortalUnavailable("maintenance", Stage.LOGIN)
+
+    harness = await run_with(down, [Request(ORDERS, 6)])
+    [letter] = harness.letters
+    assert [a.number for a in letter.attempts] == [1, 2, 3]
+    assert letter.stage == "login"
+    assert harness.health.of(ORDERS).consecutive_failures == 1
+
+
+async def test_a_sync_over_its_timeout_is_cut_off_and_retried(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def slow_once(request: Request, attempt: int) -> SyncResult:
+        if attempt == 1:
+            await trio.sleep(10_000)
+        return SyncResult(changed=False)
+
+    harness = await run_with(slow_once, [Request(ORDERS, 6)], timeout=60.0)
+    assert [round(at) for _, _, at in harness.calls] == [0, 65]
+    assert harness.events[1].data["error"] == "SyncTimeout"
+    assert kinds(harness)[-1] == "finished"
+
+
+async def test_a_bug_in_a_sync_does_not_stop_the_worker(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def buggy(request: Request, attempt: int) -> SyncResult:
+        if request.type is ORDERS:
+            raise ZeroDivisionError("oops")
+        return SyncResult(changed=True)
+
+    harness = await run_with(buggy, [Request(ORDERS, 6), Request(CUSTOMERS, 5)])
+    assert [letter.error for letter in harness.letters] == ["ZeroDivisionError"]
+    assert [t for t, _, _ in harness.calls] == [ORDERS, CUSTOMERS]
+    assert kinds(harness)[-1] == "finished"
+
+
+async def test_three_failures_in_a_row_raise_an_alert(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def broken(request: Request, attempt: int) -> SyncResult:
+        raise LayoutChanged("changed")
+
+    async def resubmit(harness: Harness) -> None:
+        for _ in range(2):
+            await trio.sleep(1)
+            harness.channel.put(Request(ORDERS, 6))
+
+    harness = await run_with(broken, [Request(ORDERS, 6)], during=resubmit)
+    assert kinds(harness).count("alert") == 1
+    assert not harness.health.is_healthy(ORDERS, 600.0, 1_780_000_010.0)
+
+
+async def test_cancel_drops_the_running_sync(autojump_clock: trio.testing.MockClock) -> None:
+    async def long(request: Request, attempt: int) -> SyncResult:
+        await trio.sleep(500)
+        return SyncResult(changed=True)
+
+    async def cancel(harness: Harness) -> None:
+        await trio.sleep(10)
+        assert harness.worker.cancel_current() is not None
+
+    harness = await run_with(long, [Request(ORDERS, 6)], during=cancel)
+    assert harness.events[-1].message == "cancelled"
+    assert harness.letters == [] and harness.worker.current is None
+
+
+async def test_breaker_opens_probes_lets_one_through_and_closes(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    portal_up_at = 1000.0
+    outcomes: list[str] = []
+
+    async def probe() -> bool:
+        return trio.current_time() >= portal_up_at
+
+    async def sync(request: Request, attempt: int) -> SyncResult:
+        if trio.current_time() < portal_up_at:
+            outcomes.append("down")
+            raise PortalUnavailable("unreachable", Stage.PAGE_LOAD)
+        outcomes.append("up")
+        return SyncResult(changed=True)
+
+    states: list[BreakerState] = []
+
+    async def watch(harness: Harness) -> None:
+        while True:
+            if not states or states[-1] is not harness.breaker.state:
+                states.append(harness.breaker.state)
+            await trio.sleep(1)
+
+    harness = await run_with(
+        sync,
+        [Request(ORDERS, 6), Request(CUSTOMERS, 5)],
+        threshold=2,
+        probe=probe,
+        until=2000.0,
+        during=watch,
+    )
+    # Two failures open the breaker; nothing runs until the probe succeeds
+    # at the first 300 s tick after 1000 s; then one trial, then the rest.
+    assert outcomes == ["down", "down", "up", "up"]
+    assert states == [BreakerState.CLOSED, BreakerState.OPEN, BreakerState.CLOSED]
+    assert [round(at) for _, _, at in harness.calls][2] == 1205
+    assert harness.letters == []
+
+
+def test_breaker_rejects_a_zero_threshold() -> None:
+    async def probe() -> bool:
+        return True
+
+    with pytest.raises(ValueError):
+        CircuitBreaker(probe, threshold=0)
