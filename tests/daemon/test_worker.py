@@ -13,7 +13,7 @@ import trio.testing
 from archid.config import DEFAULT_SCHEDULES, LoadConfig, QuietHoursConfig, RetryConfig
 from archid.daemon.breaker import BreakerState, CircuitBreaker
 from archid.daemon.clock import WallClock
-from archid.daemon.events import Event, EventBus, EventKind
+from archid.daemon.events import Event, EventBus
 from archid.daemon.health import Health
 from archid.daemon.queue import PriorityChannel, Request
 from archid.daemon.scheduler import Scheduler
