@@ -1,0 +1,60 @@
+"""Why an export could not be parsed: one hierarchy, one class per cause.
+
+Every message says what is wrong with which file and what an operator can do
+about it. A parse either yields every record of an export or raises one of
+these: it never returns a silently shortened or misaligned result.
+"""
+
+from __future__ import annotations
+
+
+class ExportParseError(Exception):
+    """Base class: this file cannot be turned into records."""
+
+
+class NotAPdf(ExportParseError):
+    """The file is not a PDF at all (an HTML error page saved as .pdf, …)."""
+
+
+class EncryptedPdf(ExportParseError):
+    """The PDF is encrypted; the portal's exports never are."""
+
+
+class TruncatedPdf(ExportParseError):
+    """The PDF ends early or is damaged (an interrupted download)."""
+
+
+class EmptyPdf(ExportParseError):
+    """The PDF has no pages."""
+
+
+class LayoutChanged(ExportParseError):
+    """The headers are not the ones this export type has: the portal changed."""
+
+
+class MissingHeader(LayoutChanged):
+    """A column the records need is not in the export."""
+
+
+class UnknownHeader(LayoutChanged):
+    """A page mixes known columns with one archid does not know."""
+
+
+class WrongExportType(LayoutChanged):
+    """The file is another type's export (customers given as orders, …)."""
+
+
+class CycleNotFound(ExportParseError):
+    """The pages do not repeat their headers in a regular cycle."""
+
+
+class RowsMisaligned(ExportParseError):
+    """The pages of a cycle do not hold the same rows."""
+
+
+class WrongLocale(ExportParseError):
+    """Dates are month-first: the export came from a browser not set to Italian."""
+
+
+class BadValue(ExportParseError):
+    """A cell holds something its column cannot hold (text in an amount, …)."""

@@ -1,0 +1,75 @@
+"""How an export type declares its columns, and what a parse returns.
+
+Each module of this package (``customers.py``, …) declares one
+:class:`ExportSpec`: the headers it expects, page by page in spec order,
+the record field each feeds and how its text becomes a value. The table
+reader (``table.py``) knows nothing of types; ``parse.py`` joins the two.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from archid.records import ExportType, Record
+
+#: the lines of one cell, top to bottom; an empty cell has none
+Lines = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: its header as printed, the field it feeds and its converter.
+
+    ``convert`` turns the cell's lines into the field's value (``None`` for
+    an empty cell) and raises ``ValueError`` with a short reason when the
+    text cannot be that kind of value. ``field=None`` marks a column that is
+    known but carries nothing archid keeps (IMMAGINE, PDF DDT).
+    ``optional`` columns may be absent from an export (E-MAIL).
+    """
+
+    header: str
+    field: str | None
+    convert: Callable[[Lines], Any]
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A row that is not a record, and why (``"artefact"``, ``"no order number"``)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSpec:
+    """Everything archid knows about one export type's layout.
+
+    ``columns`` lists the columns in the order the spec prints them (page
+    by page). ``finish`` receives the converted values of one row by field
+    name (absent optional columns give ``None``) and returns the record, or
+    a :class:`Drop` for a row the spec says is not a record.
+    """
+
+    type: ExportType
+    record: builtins.type[Record]  # builtins: the field above shadows ``type``
+    columns: tuple[Column, ...]
+    finish: Callable[[Mapping[str, Any]], Record | Drop]
+    file_names: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class ParseStats:
+    """What a parse saw: for ``archid parse --stats`` and the sync's run record."""
+
+    pages: int = 0
+    cycle_length: int = 0
+    cycles: int = 0
+    rows: int = 0
+    records: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    summary: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
