@@ -77,6 +77,7 @@ class Scheduler:
         load: LoadConfig,
         *,
         last_runs: Mapping[ExportType, float] | None = None,
+        on_last_run: Callable[[ExportType, float], None] = lambda t, at: None,
         is_paused: Callable[[ExportType], bool] = lambda t: False,
         load_average: Callable[[], float] = system_load,
     ) -> None:
@@ -84,6 +85,7 @@ class Scheduler:
         self._clock = clock
         self._started = clock.now()
         self._is_paused = is_paused
+        self._on_last_run = on_last_run
         self._load_average = load_average
         self._states = {t: TypeState(last_run=(last_runs or {}).get(t)) for t in ExportType}
         self._changed = trio.Event()
@@ -137,6 +139,7 @@ class Scheduler:
         state = self._states[export_type]
         state.queued = False
         state.last_run = started
+        self._on_last_run(export_type, started)
         if changed:
             state.unchanged, state.stretch = 0, 1.0
         else:
@@ -147,8 +150,11 @@ class Scheduler:
         self.wake()
 
     def dropped(self, export_type: ExportType) -> None:
-        """The type's queued sync was removed without running (cancel, drop)."""
-        self._states[export_type].queued = False
+        """The type's sync was cancelled or dropped: this slot is skipped, not redone."""
+        state = self._states[export_type]
+        state.queued = False
+        state.last_run = self._clock.now()
+        self._on_last_run(export_type, state.last_run)
         self.wake()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:

@@ -179,7 +179,6 @@ class Worker:
                     if not self._breaker.allows():
                         # The portal is down: keep the request for when it is back.
                         self._channel.put(request)
-                        self._scheduler.dropped(request.type)
                         break
                     delay = backoff(self.retry, attempt, self._rng)
                     self._publish(

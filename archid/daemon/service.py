@@ -1,0 +1,314 @@
+"""The daemon: its task tree, and the commands an admin (or the app) can give it.
+
+``Daemon.run`` is the whole of archid at work, one nursery::
+
+    Daemon.run
+    ├── scheduler      queues syncs as they fall due
+    ├── worker         the single slot: takes from the channel, runs one sync
+    ├── breaker        probes the portal while the breaker is open
+    ├── sessions       expires forgotten order-form sessions
+    ├── watchdog       pings systemd from the event loop
+    └── reporter       turns events into log lines and STATUS=
+
+The command methods (``status``, ``pause``, ``sync_now``, …) are plain
+methods called from the event loop; the control socket exposes them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+import trio
+
+from archid.config import Config
+from archid.daemon.breaker import BreakerState, CircuitBreaker
+from archid.daemon.clock import WallClock
+from archid.daemon.events import Event, EventBus, EventKind
+from archid.daemon.health import Health
+from archid.daemon.notify import Notifier
+from archid.daemon.queue import Mode, PriorityChannel, Request, Trigger
+from archid.daemon.scheduler import Scheduler, system_load
+from archid.daemon.sessions import Sessions
+from archid.daemon.state import DaemonState, Pauses
+from archid.daemon.worker import DeadLetter, SyncJob, Worker
+from archid.records import ExportType
+
+log = logging.getLogger("archid.daemon")
+
+#: priority of requests from an admin or an order-form session
+MANUAL_PRIORITY = 100
+
+
+class CommandError(Exception):
+    """A command that cannot be carried out as given (unknown id, bad type)."""
+
+
+class Daemon:
+    """archid's scheduler, channel and worker around one sync job."""
+
+    def __init__(
+        self,
+        config: Config,
+        job: SyncJob,
+        state: DaemonState,
+        *,
+        probe: Callable[[], Awaitable[bool]],
+        clock: WallClock | None = None,
+        notifier: Notifier | None = None,
+        load_average: Callable[[], float] = system_load,
+        breaker_threshold: int = 5,
+    ) -> None:
+        self.config = config
+        self._state = state
+        self.clock = clock or WallClock()
+        self.notifier = notifier or Notifier({})
+        self.events = EventBus()
+        self._pauses = state.pauses()
+        self.channel = PriorityChannel(on_change=self._save_queue)
+        self.scheduler = Scheduler(
+            self.channel,
+            self.clock,
+            config.schedules,
+            config.quiet_hours,
+            config.load,
+            last_runs=state.last_runs(),
+            on_last_run=state.set_last_run,
+            is_paused=self._pauses_cover,
+            load_average=load_average,
+        )
+        self.health = Health(self.clock.now())
+        self.breaker = CircuitBreaker(
+            probe, threshold=breaker_threshold, on_change=self._breaker_changed
+        )
+        self.sessions = Sessions(
+            config.sessions.safety_timeout, on_change=lambda count: self.channel.wake()
+        )
+        self.worker = Worker(
+            self.channel,
+            job,
+            clock=self.clock,
+            retry=config.retry,
+            timeouts={t: s.timeout for t, s in config.schedules.items()},
+            scheduler=self.scheduler,
+            health=self.health,
+            breaker=self.breaker,
+            events=self.events,
+            eligible=self._eligible,
+            on_dead_letter=self._dead_letter,
+            on_running=self._running_changed,
+        )
+        self._running: Request | None = None
+        # A sync that was running when the process died runs again first.
+        self.channel.restore(state.queue())
+
+    # -- the task tree ---------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run until cancelled; ``task_status.started()`` once everything is up."""
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.scheduler.run)
+            await nursery.start(self.worker.run)
+            await nursery.start(self.breaker.run)
+            await nursery.start(self.sessions.run)
+            await nursery.start(self.notifier.watchdog)
+            await nursery.start(self._report)
+            log.info("archid running: %s", self.status_line())
+            task_status.started()
+
+    async def _report(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        with self.events.subscribe() as events:
+            task_status.started()
+            self.notifier.status(self.status_line())
+            async for event in events:
+                if event.kind is EventKind.STARTED:
+                    log.info("%s sync started (%s)", event.type, event.message)
+                elif event.kind is EventKind.FINISHED:
+                    log.info("%s sync finished: %s", event.type, _counts(event.data))
+                elif event.kind is EventKind.FAILED:
+                    log.warning("%s sync failed: %s", event.type, event.message)
+                elif event.kind is EventKind.RETRYING:
+                    log.info("%s sync %s", event.type, event.message)
+                self.notifier.status(self.status_line())
+
+    # -- commands ------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        running = self.worker.current
+        return {
+            "running": None
+            if running is None
+            else {
+                "type": str(running.request.type),
+                "run": running.run_id,
+                "attempt": running.attempt,
+                "since": running.started,
+                "mode": str(running.request.mode),
+                "trigger": str(running.request.trigger),
+            },
+            "queue": self.queue(),
+            "paused": {
+                "everything": self._pauses.everything,
+                "types": sorted(str(t) for t in self._pauses.types),
+            },
+            "breaker": str(self.breaker.state),
+            "sessions": len(self.sessions),
+            "next_due": {
+                str(t): self.scheduler.ready_at(t)
+                for t, s in self.config.schedules.items()
+                if s.enabled
+            },
+            "healthy": self.health_report()["healthy"],
+        }
+
+    def status_line(self) -> str:
+        """One line for systemd's STATUS= and the log."""
+        running = self.worker.current
+        doing = f"syncing {running.request.type}" if running else "idle"
+        parts = [doing, f"queue {len(self.channel)}"]
+        if self.breaker.state is not BreakerState.CLOSED:
+            parts.append(f"breaker {self.breaker.state}")
+        if self._pauses.everything:
+            parts.append("paused")
+        elif self._pauses.types:
+            parts.append("paused: " + ",".join(sorted(self._pauses.types)))
+        if len(self.sessions):
+            parts.append(f"{len(self.sessions)} order-form session(s)")
+        return "; ".join(parts)
+
+    def health_report(self) -> dict[str, Any]:
+        intervals = {
+            t: self.scheduler.interval(t) for t, s in self.config.schedules.items() if s.enabled
+        }
+        return self.health.report(intervals, self.clock.now())
+
+    def queue(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": str(r.type),
+                "priority": r.priority,
+                "mode": str(r.mode),
+                "trigger": str(r.trigger),
+                "waiting": trio.current_time() - r.queued_at,
+                "held": not self._eligible(r),
+            }
+            for r in self.channel.pending()
+        ]
+
+    def history(
+        self, export_type: ExportType | None = None, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        return self._state.history(export_type, limit)
+
+    def pause(self, export_type: ExportType | None = None) -> None:
+        """Stop starting syncs (of one type, or all); a running one finishes."""
+        if export_type is None:
+            self._set_pauses(Pauses(True, self._pauses.types))
+        else:
+            self._set_pauses(Pauses(self._pauses.everything, self._pauses.types | {export_type}))
+
+    def resume(self, export_type: ExportType | None = None) -> None:
+        if export_type is None:
+            self._set_pauses(Pauses())
+        else:
+            self._set_pauses(Pauses(self._pauses.everything, self._pauses.types - {export_type}))
+
+    def sync_now(self, export_type: ExportType, mode: Mode = Mode.FULL) -> Request:
+        """Queue a sync at manual priority (quiet hours do not apply)."""
+        return self.channel.put(Request(export_type, MANUAL_PRIORITY, mode, Trigger.MANUAL))
+
+    def cancel(self, export_type: ExportType | None = None) -> dict[str, Any]:
+        """Cancel the running sync (if of ``export_type``, when given) or drop a queued one."""
+        running = self.worker.current
+        if running is not None and export_type in (None, running.request.type):
+            self.worker.cancel_current()
+            return {"cancelled": str(running.request.type), "was": "running"}
+        if export_type is not None and self.channel.remove(export_type) is not None:
+            self.scheduler.dropped(export_type)
+            return {"cancelled": str(export_type), "was": "queued"}
+        raise CommandError("nothing to cancel")
+
+    def session_open(self, user: str) -> dict[str, Any]:
+        session = self.sessions.open(user)
+        self.channel.put(
+            Request(ExportType.CUSTOMERS, MANUAL_PRIORITY, Mode.RECENT, Trigger.SESSION)
+        )
+        return {"session": session.id, "open": len(self.sessions)}
+
+    def session_close(self, session_id: str) -> dict[str, Any]:
+        if not self.sessions.close(session_id):
+            raise CommandError(f"no open session {session_id!r}")
+        return {"closed": session_id, "open": len(self.sessions)}
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": letter_id,
+                "type": str(letter.request.type),
+                "error": letter.error,
+                "stage": letter.stage,
+                "message": letter.message,
+                "at": letter.at,
+                "attempts": [asdict(a) for a in letter.attempts],
+            }
+            for letter_id, letter in self._state.dead_letters()
+        ]
+
+    def retry_dead_letter(self, letter_id: int) -> Request:
+        letter = self._state.take_dead_letter(letter_id)
+        if letter is None:
+            raise CommandError(f"no dead letter {letter_id}")
+        return self.channel.put(
+            Request(letter.request.type, MANUAL_PRIORITY, letter.request.mode, Trigger.MANUAL)
+        )
+
+    def drop_dead_letter(self, letter_id: int) -> None:
+        if self._state.take_dead_letter(letter_id) is None:
+            raise CommandError(f"no dead letter {letter_id}")
+
+    def reconfigure(self, config: Config) -> None:
+        """Adopt a new, already validated configuration (SIGHUP); the queue stays."""
+        self.config = config
+        self.scheduler.reconfigure(config.schedules, config.quiet_hours, config.load)
+        self.worker.retry = config.retry
+        self.worker.timeouts = {t: s.timeout for t, s in config.schedules.items()}
+        self.sessions.safety_timeout = config.sessions.safety_timeout
+        self.channel.wake()
+        log.warning("configuration reloaded from %s", config.source)
+
+    # -- internals -------------------------------------------------------------------
+
+    def _eligible(self, request: Request) -> bool:
+        return not self._pauses_cover(request.type) and not self.sessions.holds(request)
+
+    def _pauses_cover(self, export_type: ExportType) -> bool:
+        return self._pauses.covers(export_type)
+
+    def _set_pauses(self, pauses: Pauses) -> None:
+        self._pauses = pauses
+        self._state.set_pauses(pauses)
+        self.scheduler.wake()
+        self.channel.wake()
+        self.notifier.status(self.status_line())
+
+    def _save_queue(self, pending: list[Request]) -> None:
+        self._state.save_queue(pending, self._running)
+
+    def _running_changed(self, request: Request | None) -> None:
+        self._running = request
+        self._state.save_queue(self.channel.pending(), request)
+
+    def _dead_letter(self, letter: DeadLetter) -> None:
+        self._state.add_dead_letter(letter)
+
+    def _breaker_changed(self, state: BreakerState) -> None:
+        self.channel.wake()
+        self.events.publish(Event(EventKind.BREAKER, message=str(state), at=self.clock.now()))
+
+
+def _counts(data: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in data.items()) or "ok"
