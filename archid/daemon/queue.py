@@ -36,7 +36,6 @@ class Trigger(enum.StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     SESSION = "session"
-    RECOVERY = "recovery"
 
 
 @dataclass(frozen=True, slots=True)
