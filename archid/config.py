@@ -58,6 +58,7 @@ __all__ = [
     "ConfigError",
     "ControlConfig",
     "DatabaseConfig",
+    "GuardConfig",
     "LoadConfig",
     "MetricsConfig",
     "PortalConfig",
@@ -297,6 +298,20 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GuardConfig:
+    """When the store refuses a full export (``[guard]``); shares are 0 to 1.
+
+    A full export is rejected, and nothing of it written, if it has fewer
+    rows than ``min_export_share`` of the live rows, or if applying it would
+    delete more than ``max_delete_share`` of them. A first load (no live
+    rows) is exempt; an empty export is always rejected.
+    """
+
+    min_export_share: float = 0.7
+    max_delete_share: float = 0.3
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleConfig:
     """When one export type is synced (``[schedule.<type>]``).
 
@@ -463,6 +478,7 @@ class Config:
 
     portal: PortalConfig
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
     schedules: Mapping[ExportType, ScheduleConfig] = field(default_factory=_default_schedules)
     quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
@@ -490,6 +506,7 @@ SECTION_KEYS: Final[Mapping[str, tuple[str, ...]]] = types.MappingProxyType(
             "download_timeout",
         ),
         "database": ("path", "busy_timeout"),
+        "guard": ("min_export_share", "max_delete_share"),
         **{f"schedule.{export_type}": _SCHEDULE_KEYS for export_type in ExportType},
         "quiet_hours": ("enabled", "start", "end", "timezone"),
         "retry": ("attempts", "base_delay", "max_delay", "jitter"),
@@ -514,6 +531,7 @@ SECTION_KEYS: Final[Mapping[str, tuple[str, ...]]] = types.MappingProxyType(
 _TOP_LEVEL: Final = (
     "portal",
     "database",
+    "guard",
     "schedule",
     "quiet_hours",
     "retry",
@@ -605,6 +623,7 @@ def _build_config(context: _Context, root: Mapping[str, object]) -> Config:
     return Config(
         portal=portal,
         database=database,
+        guard=_guard(section("guard")),
         schedules=types.MappingProxyType(schedules),
         quiet_hours=_quiet_hours(section("quiet_hours")),
         retry=_retry(section("retry")),
@@ -708,6 +727,18 @@ def _database(section: _Section) -> DatabaseConfig:
     return DatabaseConfig(
         path=section.path("path", defaults.path),
         busy_timeout=section.duration("busy_timeout", defaults.busy_timeout),
+    )
+
+
+def _guard(section: _Section) -> GuardConfig:
+    defaults = GuardConfig()
+    return GuardConfig(
+        min_export_share=section.number(
+            "min_export_share", defaults.min_export_share, minimum=0, maximum=1
+        ),
+        max_delete_share=section.number(
+            "max_delete_share", defaults.max_delete_share, minimum=0, maximum=1
+        ),
     )
 
 

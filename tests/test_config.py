@@ -23,6 +23,7 @@ from archid.config import (
     Config,
     ConfigError,
     ControlConfig,
+    GuardConfig,
     LoadConfig,
     MetricsConfig,
     PortalConfig,
@@ -103,6 +104,7 @@ def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
     ) == (30.0, 60.0, 180.0)
     assert config.database.path == tmp_path / "archid.sqlite3"
     assert config.database.busy_timeout == 5.0
+    assert config.guard == GuardConfig(min_export_share=0.7, max_delete_share=0.3)
     assert dict(config.schedules) == dict(DEFAULT_SCHEDULES)
     assert config.quiet_hours == QuietHoursConfig(
         enabled=True,
@@ -182,7 +184,8 @@ def test_values_are_read(tmp_path: Path) -> None:
         'language = "en-US"\n'
         'download_dir = "downloads"\n'
     )
-    config = load_text(tmp_path, text)
+    config = load_text(tmp_path, text + "[guard]\nmin_export_share = 0.5\nmax_delete_share = 1\n")
+    assert config.guard == GuardConfig(min_export_share=0.5, max_delete_share=1.0)
     assert config.portal.verify_tls is False
     assert config.portal.daily_login_budget == 3
     assert config.portal.login_timeout == 45.0
@@ -415,6 +418,8 @@ def test_error_reads_file_line_key_message(tmp_path: Path, monkeypatch: pytest.M
             "[retry]",
             "not be shorter than retry.base_delay (10m)",
         ),
+        ("[guard]\nmin_export_share = 1.5\n", "guard.min_export_share", "min_", "between 0"),
+        ('[guard]\nmax_delete_share = "30%"\n', "guard.max_delete_share", "max_", "a number"),
         ("[load]\nmax_load_average = nan\n", "load.max_load_average", "max_load", "finite"),
         ("[load]\nmax_load_average = -1\n", "load.max_load_average", "max_load", "less than"),
         ('[browser]\nlanguage = "italiano!"\n', "browser.language", "language", "tag"),
@@ -820,6 +825,7 @@ def test_example_config_shows_the_defaults(example: Path) -> None:
     defaults = parse_config(PORTAL, example.parent, str(example))
     for name in (
         "database",
+        "guard",
         "schedules",
         "quiet_hours",
         "retry",

@@ -1,0 +1,68 @@
+"""The SQLite mirror: what archid writes and the app's backend reads.
+
+One database file in WAL mode (:func:`open_database`), migrated at open; one
+table per export type mirroring the records of :mod:`archid.records`;
+``sync_runs``, one row per sync attempt; ``changes``, the append-only change
+feed (:func:`changes_since`). :func:`apply_sync` applies one export with the
+rules that keep the mirror honest (see :mod:`archid.store.apply`). The
+tables, columns and the safe way to read them are documented in
+``docs/database.md``.
+"""
+
+from archid.store.apply import apply_sync
+from archid.store.changes import ChangeOp, FeedEntry, changes_since, latest_seq
+from archid.store.database import (
+    Clock,
+    Database,
+    open_database,
+    open_from_config,
+    system_clock,
+    utc_text,
+)
+from archid.store.errors import (
+    ExportTypeError,
+    SchemaMismatchError,
+    SchemaTooNewError,
+    StoreError,
+)
+from archid.store.migrations import SCHEMA_VERSION
+from archid.store.runs import (
+    Mode,
+    Outcome,
+    RunCounts,
+    RunMeta,
+    RunResult,
+    Trigger,
+    list_runs,
+    record_failed_run,
+)
+from archid.store.schema import TABLES, TableSpec
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TABLES",
+    "ChangeOp",
+    "Clock",
+    "Database",
+    "ExportTypeError",
+    "FeedEntry",
+    "Mode",
+    "Outcome",
+    "RunCounts",
+    "RunMeta",
+    "RunResult",
+    "SchemaMismatchError",
+    "SchemaTooNewError",
+    "StoreError",
+    "TableSpec",
+    "Trigger",
+    "apply_sync",
+    "changes_since",
+    "latest_seq",
+    "list_runs",
+    "open_database",
+    "open_from_config",
+    "record_failed_run",
+    "system_clock",
+    "utc_text",
+]

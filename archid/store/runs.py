@@ -1,0 +1,226 @@
+"""``sync_runs``: one row per sync attempt, whatever its outcome.
+
+A run's row is written in the same transaction as the run's changes, so a
+row with ``outcome = 'ok'`` exists exactly when its changes are visible. A
+rejected run (a guard refused the export) and a failed run (the portal, the
+parser or the apply failed) leave only their row. Counts:
+
+* ``parsed``: records handed to the apply (after the parser dropped any);
+* ``inserted``, ``updated``, ``deleted``, ``restored``: rows written so,
+  one change-feed entry each (``first_seq``..``last_seq``);
+* ``unchanged``: rows seen whose stored values did not change;
+* ``dropped``: rows the parser dropped plus duplicate keys in the export;
+* ``missing``: live rows absent from this full export for the first time
+  (deleted if still absent from the next full export);
+* ``blanks_held``: fields that came empty for the first time and kept
+  their stored value (cleared if the next export agrees).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from archid.records import ExportType
+from archid.store.database import Database, utc_text
+
+Mode = Literal["full", "recent"]
+Trigger = Literal["schedule", "manual", "session"]
+Outcome = Literal["ok", "rejected", "failed"]
+
+MODES: Final = ("full", "recent")
+TRIGGERS: Final = ("schedule", "manual", "session")
+
+
+@dataclass(frozen=True, slots=True)
+class RunMeta:
+    """What the caller knows about a run beyond its records.
+
+    ``started_at`` defaults to the moment the apply starts; ``dropped`` is
+    the parser's count of rows it could not read; ``stage_seconds`` maps a
+    stage name (``"download"``, ``"parse"``, …) to its duration, and the
+    store adds ``"apply"``.
+    """
+
+    started_at: datetime | None = None
+    bytes: int | None = None
+    pages: int | None = None
+    dropped: int = 0
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    """The counts of one run (see the module docstring)."""
+
+    parsed: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    restored: int = 0
+    dropped: int = 0
+    missing: int = 0
+    blanks_held: int = 0
+
+    @property
+    def changed(self) -> int:
+        """Rows written with a change-feed entry."""
+        return self.inserted + self.updated + self.deleted + self.restored
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A run as recorded in ``sync_runs``.
+
+    ``reason`` is the rejection reason or the error message; ``first_seq``
+    and ``last_seq`` bound the run's change-feed entries (``None`` if none).
+    """
+
+    run_id: int
+    export_type: ExportType
+    mode: Mode
+    trigger: Trigger
+    outcome: Outcome
+    counts: RunCounts
+    started_at: str
+    ended_at: str
+    stage_seconds: Mapping[str, float]
+    reason: str | None = None
+    first_seq: int | None = None
+    last_seq: int | None = None
+
+
+def check_mode_trigger(mode: str, trigger: str) -> None:
+    """Raise ``ValueError`` for an unknown mode or trigger."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if trigger not in TRIGGERS:
+        raise ValueError(f"trigger must be one of {TRIGGERS}, not {trigger!r}")
+
+
+def start_run(
+    db: Database, export_type: ExportType, mode: Mode, trigger: Trigger, started_at: str
+) -> int:
+    """Insert a run's row (inside the caller's transaction); return its id.
+
+    The row says ``failed`` until :func:`finish_run` overwrites it, which
+    the same transaction always does before committing.
+    """
+    db.connection.execute(
+        "INSERT INTO sync_runs (type, mode, trigger, started_at, ended_at, outcome)"
+        " VALUES (?, ?, ?, ?, ?, 'failed')",
+        (export_type.value, mode, trigger, started_at, started_at),
+    )
+    run_id: int = db.connection.last_insert_rowid()
+    return run_id
+
+
+def finish_run(
+    db: Database,
+    result: RunResult,
+    meta: RunMeta,
+    *,
+    error_stage: str | None = None,
+    error_class: str | None = None,
+) -> None:
+    """Write a run's outcome and counts into its row (caller's transaction)."""
+    counts = result.counts
+    db.connection.execute(
+        "UPDATE sync_runs SET ended_at = ?, outcome = ?, parsed = ?, inserted = ?,"
+        " updated = ?, unchanged = ?, deleted = ?, restored = ?, dropped = ?, missing = ?,"
+        " blanks_held = ?, bytes = ?, pages = ?, stage_seconds = ?, error_stage = ?,"
+        " error_class = ?, error_message = ?, first_seq = ?, last_seq = ? WHERE id = ?",
+        (
+            result.ended_at,
+            result.outcome,
+            counts.parsed,
+            counts.inserted,
+            counts.updated,
+            counts.unchanged,
+            counts.deleted,
+            counts.restored,
+            counts.dropped,
+            counts.missing,
+            counts.blanks_held,
+            meta.bytes,
+            meta.pages,
+            json.dumps(dict(result.stage_seconds), sort_keys=True),
+            error_stage,
+            error_class,
+            result.reason,
+            result.first_seq,
+            result.last_seq,
+            result.run_id,
+        ),
+    )
+
+
+def record_failed_run(
+    db: Database,
+    export_type: ExportType,
+    mode: Mode,
+    trigger: Trigger,
+    *,
+    error_class: str,
+    message: str,
+    stage: str,
+    meta: RunMeta | None = None,
+) -> RunResult:
+    """Record a run that failed before or during its apply (a portal error,
+    a parse error, a database error): a ``sync_runs`` row and nothing else.
+
+    ``stage`` names where it failed (``"login"``, ``"download"``,
+    ``"parse"``, ``"apply"``, …); ``error_class`` is the exception's class
+    name. Returns the recorded run.
+    """
+    check_mode_trigger(mode, trigger)
+    meta = meta or RunMeta()
+    ended_at = db.now()
+    started_at = utc_text(meta.started_at) if meta.started_at else ended_at
+    db.connection.execute("BEGIN IMMEDIATE")
+    try:
+        run_id = start_run(db, export_type, mode, trigger, started_at)
+        result = RunResult(
+            run_id=run_id,
+            export_type=export_type,
+            mode=mode,
+            trigger=trigger,
+            outcome="failed",
+            counts=RunCounts(dropped=meta.dropped),
+            started_at=started_at,
+            ended_at=ended_at,
+            stage_seconds=dict(meta.stage_seconds),
+            reason=message,
+        )
+        finish_run(db, result, meta, error_stage=stage, error_class=error_class)
+        db.connection.execute("COMMIT")
+    except BaseException:
+        if not db.connection.getautocommit():
+            db.connection.execute("ROLLBACK")
+        raise
+    return result
+
+
+def list_runs(
+    db: Database, export_type: ExportType | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The latest runs, newest first, as column → value dicts
+    (``stage_seconds`` decoded)."""
+    where = "" if export_type is None else " WHERE type = ?"
+    args: tuple[Any, ...] = () if export_type is None else (export_type.value,)
+    cursor = db.connection.execute(
+        f"SELECT * FROM sync_runs{where} ORDER BY id DESC LIMIT ?", (*args, limit)
+    )
+    names: list[str] = []
+    out: list[dict[str, Any]] = []
+    for row in cursor:
+        if not names:
+            names = [description[0] for description in cursor.getdescription()]
+        item = dict(zip(names, row, strict=True))
+        item["stage_seconds"] = json.loads(item["stage_seconds"])
+        out.append(item)
+    return out
