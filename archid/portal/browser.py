@@ -3,7 +3,9 @@
 Selenium is given explicit browser and driver paths so that it never tries
 to download a driver (there is no internet here, and there should be none
 in production either), and Chromium is started without any of its
-background network chatter.
+background network chatter. The window size and the language are fixed on
+the command line, before the first page loads: the portal decides at load
+time which menu items fit and which date format to write.
 """
 
 from __future__ import annotations
@@ -16,22 +18,51 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 
+from archid.config import BrowserConfig
 from archid.portal.errors import BrowserFailure, Stage
+from archid.portal.processes import TAG_VARIABLE
+
+# The defaults live in one place, the configuration's dataclass.
+_DEFAULTS = BrowserConfig()
 
 
 @dataclass(frozen=True, slots=True)
 class BrowserSettings:
-    """How to start the browser; defaults are Debian's packages."""
+    """How to start the browser; the defaults are ``[browser]``'s (Debian's packages).
 
-    chromium: Path = Path("/usr/bin/chromium")
-    chromedriver: Path = Path("/usr/bin/chromedriver")
-    headless: bool = True
-    language: str = "it-IT"
-    window_width: int = 1440
-    window_height: int = 900
+    ``accept_insecure_certs`` lets Chromium load a portal with a self-signed
+    certificate (``portal.verify_tls = false``).
+    """
+
+    chromium: Path = _DEFAULTS.chromium
+    chromedriver: Path = _DEFAULTS.chromedriver
+    headless: bool = _DEFAULTS.headless
+    language: str = _DEFAULTS.language
+    window_width: int = _DEFAULTS.window_width
+    window_height: int = _DEFAULTS.window_height
+    accept_insecure_certs: bool = False
+
+    @classmethod
+    def from_config(cls, config: BrowserConfig, *, verify_tls: bool = True) -> BrowserSettings:
+        """The settings ``[browser]`` describes (and ``portal.verify_tls``)."""
+        return cls(
+            chromium=config.chromium,
+            chromedriver=config.chromedriver,
+            headless=config.headless,
+            language=config.language,
+            window_width=config.window_width,
+            window_height=config.window_height,
+            accept_insecure_certs=not verify_tls,
+        )
+
+    @property
+    def accept_language(self) -> str:
+        """The ``Accept-Language`` list: the tag, then its bare language ("it-IT,it")."""
+        primary = self.language.split("-")[0]
+        return self.language if primary == self.language else f"{self.language},{primary}"
 
 
-def chromium_arguments(settings: BrowserSettings) -> list[str]:
+def chromium_arguments(settings: BrowserSettings, profile_dir: Path | None = None) -> list[str]:
     """Command-line flags for Chromium; the window size is fixed before any page loads."""
     arguments = [
         f"--lang={settings.language}",
@@ -49,6 +80,10 @@ def chromium_arguments(settings: BrowserSettings) -> list[str]:
         "--metrics-recording-only",
         "--password-store=basic",
     ]
+    if profile_dir is not None:
+        # Our own folder, removed with the client: chromedriver's default
+        # temporary profiles would pile up in /tmp after every kill.
+        arguments.append(f"--user-data-dir={profile_dir}")
     if settings.headless:
         arguments.append("--headless=new")
     if os.geteuid() == 0:
@@ -57,10 +92,19 @@ def chromium_arguments(settings: BrowserSettings) -> list[str]:
     return arguments
 
 
-def start_browser(settings: BrowserSettings, download_dir: Path) -> webdriver.Chrome:
+def start_browser(
+    settings: BrowserSettings,
+    download_dir: Path,
+    *,
+    profile_dir: Path | None = None,
+    tag: str | None = None,
+) -> webdriver.Chrome:
     """A new Chromium under chromedriver, downloading into ``download_dir``.
 
-    Raises :class:`BrowserFailure` when either program is missing or fails.
+    ``tag`` is put into chromedriver's environment (and so Chromium's) as
+    :data:`~archid.portal.processes.TAG_VARIABLE`, so that the whole tree
+    can be found and killed later. Raises :class:`BrowserFailure` when
+    either program is missing or fails to start.
     """
     for program in (settings.chromium, settings.chromedriver):
         if not os.access(program, os.X_OK):
@@ -71,13 +115,13 @@ def start_browser(settings: BrowserSettings, download_dir: Path) -> webdriver.Ch
             )
     options = webdriver.ChromeOptions()
     options.binary_location = str(settings.chromium)
-    for argument in chromium_arguments(settings):
+    for argument in chromium_arguments(settings, profile_dir):
         options.add_argument(argument)
-    accept = f"{settings.language},{settings.language.split('-')[0]}"
+    options.accept_insecure_certs = settings.accept_insecure_certs
     options.add_experimental_option(
         "prefs",
         {
-            "intl.accept_languages": accept,
+            "intl.accept_languages": settings.accept_language,
             "download.default_directory": str(download_dir),
             "download.prompt_for_download": False,
             "download.directory_upgrade": True,
@@ -85,12 +129,20 @@ def start_browser(settings: BrowserSettings, download_dir: Path) -> webdriver.Ch
             "safebrowsing.enabled": False,
         },
     )
-    service = Service(executable_path=str(settings.chromedriver), log_output=os.devnull)
+    env = dict(os.environ)
+    if tag is not None:
+        env[TAG_VARIABLE] = tag
+    # An explicit driver path: Selenium Manager (which downloads drivers) is never run.
+    service = Service(executable_path=str(settings.chromedriver), log_output=os.devnull, env=env)
     try:
         driver = webdriver.Chrome(service=service, options=options)
     except WebDriverException as exc:
         raise BrowserFailure(f"could not start Chromium: {exc.msg}", Stage.BROWSER) from exc
-    set_download_dir(driver, download_dir)
+    try:
+        set_download_dir(driver, download_dir)
+    except WebDriverException as exc:
+        driver.quit()
+        raise BrowserFailure(f"Chromium refused downloads: {exc.msg}", Stage.BROWSER) from exc
     return driver
 
 

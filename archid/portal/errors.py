@@ -52,6 +52,10 @@ class PortalBlocked(PermanentPortalError):
     """The portal blocks this client (too many logins): wait for the next day."""
 
 
+class WrongBrowserLanguage(PermanentPortalError):
+    """The browser does not run in Italian, so the portal would write month-first dates."""
+
+
 class TransientPortalError(PortalError):
     """A failure that may well pass: retry with backoff."""
 
@@ -74,6 +78,10 @@ class ExportRejected(TransientPortalError):
 
 class InvalidDownload(TransientPortalError):
     """The downloaded file is empty, not a PDF, or truncated."""
+
+
+class UnexpectedPage(TransientPortalError):
+    """A page lacks what archid looks for (login form, export menu): half loaded or changed."""
 
 
 class BrowserFailure(TransientPortalError):

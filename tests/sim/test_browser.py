@@ -147,7 +147,10 @@ def test_narrow_window_pushes_export_into_overflow(sim: SimServer, tmp_path: Pat
 def test_english_browser_gets_month_first_dates(sim: SimServer, tmp_path: Path) -> None:
     settings = BrowserSettings(language="en-US")
     options = sim.portal.options
-    with PortalClient(sim.url, options.user, lambda: options.password, settings=settings) as client:
+    # The client refuses a non-Italian browser unless told this is on purpose.
+    with PortalClient(
+        sim.url, options.user, lambda: options.password, settings=settings, require_italian=False
+    ) as client:
         result = client.export(ExportType.ORDERS, tmp_path)
     pairs = [
         (int(a), int(b))
