@@ -13,6 +13,12 @@ from archid import __version__
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _run(args: argparse.Namespace) -> int:
+    from archid.daemon.main import run_daemon
+
+    return run_daemon(args.config)
+
+
 def _sim(args: argparse.Namespace) -> int:
     from archid.sim.main import run_sim
 
@@ -23,6 +29,18 @@ def _demo(args: argparse.Namespace) -> int:
     from archid.demo import run_demo
 
     return run_demo(args)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from archid.portal.command import run_export
+
+    return run_export(args)
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from archid.exports.command import run_parse
+
+    return run_parse(args)
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -45,6 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (repeatable)"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run the daemon (under systemd, or by hand)",
+        description=(
+            "Keep the mirror fresh: sync every type on its schedule, one at a time. "
+            "SIGTERM/SIGINT stop it, SIGHUP reloads the configuration."
+        ),
+    )
+    run.add_argument(
+        "--config",
+        default=_default_config(),
+        help="config file (default: $ARCHID_CONFIG or ./config.toml)",
+    )
+    run.set_defaults(handler=_run)
 
     check = commands.add_parser(
         "check-config",
@@ -80,13 +113,44 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="data seed")
     demo.add_argument("--out", help="folder for the exported files (default: a temporary one)")
     demo.set_defaults(handler=_demo)
+
+    export = commands.add_parser(
+        "export",
+        help="export one list view from the portal as PDF (for debugging the portal)",
+        description=(
+            "Log in to the configured portal (the login counts against the daily budget) "
+            "and export one list view; print the file and the seconds per "
+            "stage. Exit 75 for a transient failure, 77 for credentials/blocked/budget, "
+            "78 for a bad configuration."
+        ),
+    )
+    from archid.portal.command import add_arguments as add_export_arguments
+
+    add_export_arguments(export)
+    export.set_defaults(handler=_export)
+
+    parse = commands.add_parser(
+        "parse",
+        help="parse an export PDF into records (JSON lines or CSV on stdout)",
+        description=(
+            "Parse one export file as archid would during a sync and print its records. "
+            "Exit 65 (EX_DATAERR) for a file that is not a valid export of TYPE, "
+            "66 for a missing file, 64 for bad arguments."
+        ),
+    )
+    from archid.exports.command import add_arguments as add_parse_arguments
+
+    add_parse_arguments(parse)
+    parse.set_defaults(handler=_parse)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * args.verbose
+    # The daemon reports each sync at INFO; one-shot commands stay quiet.
+    base = logging.INFO if args.command == "run" else logging.WARNING
+    level = base - 10 * args.verbose
     logging.basicConfig(
         level=max(level, logging.DEBUG),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

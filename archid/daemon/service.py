@@ -58,6 +58,7 @@ class Daemon:
         probe: Callable[[], Awaitable[bool]],
         clock: WallClock | None = None,
         notifier: Notifier | None = None,
+        events: EventBus | None = None,
         load_average: Callable[[], float] = system_load,
         breaker_threshold: int = 5,
     ) -> None:
@@ -65,7 +66,7 @@ class Daemon:
         self._state = state
         self.clock = clock or WallClock()
         self.notifier = notifier or Notifier({})
-        self.events = EventBus()
+        self.events = events or EventBus()
         self._pauses = state.pauses()
         self.channel = PriorityChannel(on_change=self._save_queue)
         self.scheduler = Scheduler(

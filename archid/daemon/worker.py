@@ -44,6 +44,7 @@ class SyncResult:
 
     changed: bool
     counts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +234,7 @@ class Worker:
             request,
             run_id,
             "ok",
-            data={"changed": result.changed, **result.counts},
+            data={"changed": result.changed, **result.counts, "seconds": result.seconds},
         )
 
     def _give_up(self, request: Request, started: float, history: list[Attempt]) -> None:

@@ -35,6 +35,7 @@ class Harness:
     events: list[Event] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
     calls: list[tuple[ExportType, int, float]] = field(default_factory=list)
+    states: list[BreakerState] = field(default_factory=list)
 
 
 Behaviour = Callable[[Request, int], Awaitable[SyncResult]]
@@ -62,13 +63,18 @@ async def run_with(
     async def never() -> bool:
         return False
 
+    harness_ref: list[Harness] = []
+
+    def breaker_changed(state: BreakerState) -> None:
+        harness_ref[0].states.append(state)
+        channel.wake()
+
     breaker = CircuitBreaker(
         probe or never,
         threshold=threshold,
         probe_interval=300.0,
-        on_change=lambda state: channel.wake(),
+        on_change=breaker_changed,
     )
-    harness_ref: list[Harness] = []
 
     async def job(request: Request, run_id: int, attempt: int) -> SyncResult:
         harness_ref[0].calls.append((request.type, attempt, trio.current_time()))
@@ -236,26 +242,18 @@ async def test_breaker_opens_probes_lets_one_through_and_closes(
         outcomes.append("up")
         return SyncResult(changed=True)
 
-    states: list[BreakerState] = []
-
-    async def watch(harness: Harness) -> None:
-        while True:
-            if not states or states[-1] is not harness.breaker.state:
-                states.append(harness.breaker.state)
-            await trio.sleep(1)
-
     harness = await run_with(
         sync,
         [Request(ORDERS, 6), Request(CUSTOMERS, 5)],
         threshold=2,
         probe=probe,
         until=2000.0,
-        during=watch,
     )
     # Two failures open the breaker; nothing runs until the probe succeeds
     # at the first 300 s tick after 1000 s; then one trial, then the rest.
     assert outcomes == ["down", "down", "up", "up"]
-    assert states == [BreakerState.CLOSED, BreakerState.OPEN, BreakerState.CLOSED]
+    assert harness.states == [BreakerState.OPEN, BreakerState.HALF_OPEN, BreakerState.CLOSED]
+    assert harness.breaker.state is BreakerState.CLOSED
     assert [round(at) for _, _, at in harness.calls][2] == 1205
     assert harness.letters == []
 

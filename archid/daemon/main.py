@@ -1,0 +1,111 @@
+"""``archid run``: the daemon as a process, under systemd or by hand.
+
+Start-up order matters to systemd: READY=1 is sent once the database is
+open (and migrated) and the scheduler runs, not after the first sync.
+SIGTERM and SIGINT stop scheduling and cancel the running sync (its
+browser is killed, its transaction rolled back, its request stays queued
+for the next start); SIGHUP reloads the configuration, keeping the old one
+if the new file is bad.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+import trio
+
+from archid.config import EX_CONFIG, Config, ConfigError, load_config
+from archid.daemon.clock import WallClock
+from archid.daemon.events import EventBus
+from archid.daemon.notify import Notifier
+from archid.daemon.service import Daemon
+from archid.daemon.sqlite_state import SqliteState
+from archid.daemon.sync import SyncJob
+from archid.portal.errors import PortalError
+from archid.portal.probe import probe, tls_verification
+from archid.portal.session import AsyncPortal
+from archid.store import StoreError, open_from_config
+
+log = logging.getLogger("archid.daemon")
+
+
+def run_daemon(config_path: str | Path) -> int:
+    """Run until SIGTERM/SIGINT; the process's exit status."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        print(f"archid: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    try:
+        trio.run(serve, config, Path(config_path))
+    except StoreError as exc:
+        log.critical("cannot use the database: %s", exc)
+        return 1
+    return 0
+
+
+async def serve(
+    config: Config,
+    config_path: Path,
+    *,
+    notifier: Notifier | None = None,
+    task_status: trio.TaskStatus[Daemon] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """The daemon's whole life, from opening the database to the last browser killed."""
+    notifier = notifier or Notifier()
+    db = open_from_config(config.database)
+    state = SqliteState(db, config.database.busy_timeout)
+    workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
+    clock = WallClock()
+    events = EventBus()
+    try:
+        async with AsyncPortal.from_config(config) as portal:
+
+            async def portal_answers() -> bool:
+                try:
+                    await probe(config.portal.url, verify=tls_verification(config.portal))
+                except PortalError as exc:
+                    log.info("portal probe: %s", exc)
+                    return False
+                return True
+
+            job = SyncJob(portal, db, config, events, workdir, clock)
+            daemon = Daemon(
+                config, job, state, probe=portal_answers, clock=clock, notifier=notifier,
+                events=events,
+            )  # fmt: skip
+            async with trio.open_nursery() as nursery:
+                await nursery.start(portal.run)
+                await nursery.start(daemon.run)
+                notifier.ready()
+                task_status.started(daemon)
+                await _handle_signals(daemon, config_path, notifier)
+                nursery.cancel_scope.cancel()
+    finally:
+        notifier.stopping()
+        state.close()
+        db.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+        log.warning("archid stopped")
+
+
+async def _handle_signals(daemon: Daemon, config_path: Path, notifier: Notifier) -> None:
+    """Return on SIGTERM/SIGINT; reload on SIGHUP."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        async for signum in signals:
+            if signum == signal.SIGHUP:
+                notifier.reloading()
+                try:
+                    daemon.reconfigure(load_config(config_path))
+                except ConfigError as exc:
+                    log.error("configuration not reloaded, keeping the running one: %s", exc)
+                notifier.send("READY=1")
+                continue
+            log.warning("%s received: stopping", signal.Signals(signum).name)
+            notifier.stopping()
+            return
