@@ -15,11 +15,13 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import trio
 
 from archid.config import EX_CONFIG, Config, ConfigError, load_config
+from archid.daemon import failpoints
 from archid.daemon.clock import WallClock
 from archid.daemon.events import EventBus
 from archid.daemon.notify import Notifier
@@ -38,9 +40,12 @@ def run_daemon(config_path: str | Path) -> int:
     """Run until SIGTERM/SIGINT; the process's exit status."""
     try:
         config = load_config(config_path)
-    except ConfigError as exc:
+        drills = failpoints.armed()
+    except (ConfigError, ValueError) as exc:
         print(f"archid: {exc}", file=sys.stderr)
         return EX_CONFIG
+    if drills:
+        log.warning("failure drills armed (ARCHID_FAILPOINTS): %s", ", ".join(sorted(drills)))
     try:
         trio.run(serve, config, Path(config_path))
     except StoreError as exc:
@@ -58,6 +63,19 @@ async def serve(
 ) -> None:
     """The daemon's whole life, from opening the database to the last browser killed."""
     notifier = notifier or Notifier()
+    # Listen before anything else: a SIGTERM while the database opens or the
+    # browser settles must still mean a clean stop, not the default death.
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        await _serve(config, config_path, notifier, signals, task_status)
+
+
+async def _serve(
+    config: Config,
+    config_path: Path,
+    notifier: Notifier,
+    signals: AsyncIterator[int],
+    task_status: trio.TaskStatus[Daemon],
+) -> None:
     db = open_from_config(config.database)
     state = SqliteState(db, config.database.busy_timeout)
     workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
@@ -84,7 +102,7 @@ async def serve(
                 await nursery.start(daemon.run)
                 notifier.ready()
                 task_status.started(daemon)
-                await _handle_signals(daemon, config_path, notifier)
+                await _handle_signals(signals, daemon, job, config_path, notifier)
                 nursery.cancel_scope.cancel()
     finally:
         notifier.stopping()
@@ -94,18 +112,39 @@ async def serve(
         log.warning("archid stopped")
 
 
-async def _handle_signals(daemon: Daemon, config_path: Path, notifier: Notifier) -> None:
+# Sections the running process holds open (browser, database file, sockets):
+# a reload cannot swap them, so it says so instead of pretending.
+_RESTART_ONLY = ("portal", "database", "browser", "control", "metrics")
+
+
+def _reload(daemon: Daemon, job: SyncJob, config: Config) -> None:
+    old = daemon.config
+    pending = [name for name in _RESTART_ONLY if getattr(old, name) != getattr(config, name)]
+    daemon.reconfigure(config)
+    job.config = config
+    if pending:
+        log.warning("changes to [%s] take effect at the next restart", "], [".join(pending))
+
+
+async def _handle_signals(
+    signals: AsyncIterator[int],
+    daemon: Daemon,
+    job: SyncJob,
+    config_path: Path,
+    notifier: Notifier,
+) -> None:
     """Return on SIGTERM/SIGINT; reload on SIGHUP."""
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-        async for signum in signals:
-            if signum == signal.SIGHUP:
-                notifier.reloading()
-                try:
-                    daemon.reconfigure(load_config(config_path))
-                except ConfigError as exc:
-                    log.error("configuration not reloaded, keeping the running one: %s", exc)
-                notifier.send("READY=1")
-                continue
-            log.warning("%s received: stopping", signal.Signals(signum).name)
-            notifier.stopping()
-            return
+    async for signum in signals:
+        if signum == signal.SIGHUP:
+            notifier.reloading()
+            try:
+                config = load_config(config_path)
+            except ConfigError as exc:
+                log.error("configuration not reloaded, keeping the running one: %s", exc)
+            else:
+                _reload(daemon, job, config)
+            notifier.send("READY=1")
+            continue
+        log.warning("%s received: stopping", signal.Signals(signum).name)
+        notifier.stopping()
+        return

@@ -68,6 +68,7 @@ class Daemon:
         self.notifier = notifier or Notifier({})
         self.events = events or EventBus()
         self._pauses = state.pauses()
+        self._stage: str | None = None  # of the running sync, for the status line
         self.channel = PriorityChannel(on_change=self._save_queue)
         self.scheduler = Scheduler(
             self.channel,
@@ -127,7 +128,11 @@ class Daemon:
             self.notifier.status(self.status_line())
             async for event in events:
                 if event.kind is EventKind.STARTED:
+                    self._stage = None
                     log.info("%s sync started (%s)", event.type, event.message)
+                elif event.kind is EventKind.STAGE:
+                    self._stage = event.stage
+                    log.debug("%s sync: %s", event.type, event.stage)
                 elif event.kind is EventKind.FINISHED:
                     log.info("%s sync finished: %s", event.type, _counts(event.data))
                 elif event.kind is EventKind.FAILED:
@@ -169,7 +174,11 @@ class Daemon:
     def status_line(self) -> str:
         """One line for systemd's STATUS= and the log."""
         running = self.worker.current
-        doing = f"syncing {running.request.type}" if running else "idle"
+        doing = "idle"
+        if running is not None:
+            doing = f"syncing {running.request.type}"
+            if self._stage:
+                doing += f" ({self._stage})"
         parts = [doing, f"queue {len(self.channel)}"]
         if self.breaker.state is not BreakerState.CLOSED:
             parts.append(f"breaker {self.breaker.state}")
@@ -312,4 +321,19 @@ class Daemon:
 
 
 def _counts(data: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in data.items()) or "ok"
+    """``908 records: 3 inserted, 1 updated (export 2.1 s, parse 0.6 s, apply 0.01 s), run 18``."""
+    changes = ", ".join(
+        f"{data[k]} {k}" for k in ("inserted", "updated", "deleted", "restored") if data.get(k)
+    )
+    text = f"{data.get('records', '?')} records: {changes or 'no change'}"
+    seconds = data.get("seconds") or {}
+    stages = ", ".join(
+        f"{stage} {seconds[stage]:.2f} s"
+        for stage in ("export", "parse", "apply")
+        if stage in seconds
+    )
+    if stages:
+        text += f" ({stages})"
+    if "store_run" in data:
+        text += f", run {data['store_run']}"
+    return text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from typing import Protocol, TypeVar
 import trio
 
 from archid.config import Config
+from archid.daemon import failpoints
 from archid.daemon.clock import WallClock
 from archid.daemon.events import Event, EventBus, EventKind
 from archid.daemon.queue import Request
@@ -30,7 +32,7 @@ from archid.exports import SPECS, parse_export
 from archid.exports.errors import ExportParseError
 from archid.exports.layout import ParseStats
 from archid.portal.client import ExportResult
-from archid.portal.errors import PortalError
+from archid.portal.errors import PortalError, Stage
 from archid.records import ExportType, Record
 from archid.store import Database, RunMeta, apply_sync, record_failed_run
 
@@ -40,7 +42,16 @@ T = TypeVar("T")
 
 
 class Exporter(Protocol):
-    async def export(self, export_type: ExportType, out_dir: Path) -> ExportResult: ...
+    async def export(
+        self,
+        export_type: ExportType,
+        out_dir: Path,
+        on_stage: Callable[[Stage], None] | None = None,
+    ) -> ExportResult: ...
+
+
+class ApplyCancelled(Exception):
+    """The apply was cancelled; its transaction rolled back."""
 
 
 class GuardRejected(Exception):
@@ -65,6 +76,7 @@ class SyncJob:
         self._events = events
         self._workdir = workdir
         self._clock = clock
+        self._failpoints = failpoints.armed()
 
     async def __call__(self, request: Request, run_id: int, attempt: int) -> SyncResult:
         export_type = request.type
@@ -77,7 +89,9 @@ class SyncJob:
         try:
             self._stage(request, run_id, stage)
             mark = time.perf_counter()
-            download = await self._portal.export(export_type, out)
+            download = await self._portal.export(
+                export_type, out, lambda step: self._stage(request, run_id, str(step))
+            )
             seconds.update({f"export_{k}": v for k, v in download.seconds.items()})
             seconds["export"] = time.perf_counter() - mark
 
@@ -109,6 +123,13 @@ class SyncJob:
             dropped=sum(stats.dropped.values()),
             stage_seconds=seconds,
         )
+        cancelled = threading.Event()
+        connection = self._db.connection
+
+        def interrupt() -> None:
+            cancelled.set()
+            connection.interrupt()
+
         try:
             run = await run_interruptibly(
                 lambda: apply_sync(
@@ -119,8 +140,9 @@ class SyncJob:
                     trigger=request.trigger.value,
                     meta=meta,
                     guard=self.config.guard,
+                    before_commit=lambda: self._before_commit(cancelled),
                 ),
-                self._db.connection.interrupt,
+                interrupt,
             )
         finally:
             shutil.rmtree(out, ignore_errors=True)
@@ -141,6 +163,15 @@ class SyncJob:
             },
             seconds={**seconds, "apply": run.stage_seconds.get("apply", 0.0)},
         )
+
+    def _before_commit(self, cancelled: threading.Event) -> None:
+        """The last word before COMMIT: a cancellation that arrived between
+        two statements (where ``interrupt`` does nothing) still rolls back."""
+        if failpoints.STALL_BEFORE_COMMIT in self._failpoints:
+            log.warning("failure drill: apply written, holding before COMMIT until cancelled")
+            cancelled.wait()
+        if cancelled.is_set():
+            raise ApplyCancelled("the apply was cancelled before COMMIT")
 
     def _stage(
         self,

@@ -199,6 +199,10 @@ class SessionCookies:
             driver.execute_cdp_cmd("Network.setCookie", params)
 
 
+def _ignore_stage(stage: Stage) -> None:
+    pass
+
+
 class PortalClient:
     """One browser, one portal session, reused across exports while valid.
 
@@ -237,10 +241,22 @@ class PortalClient:
         self._driver_pid: int | None = None
         self._workdir = Path(tempfile.mkdtemp(prefix="archid-browser-"))
         self._starts = 0
-        self._stage = Stage.BROWSER
+        #: called (from the export's thread) each time the export enters a stage
+        self.on_stage: Callable[[Stage], None] = _ignore_stage
+        self._current = Stage.BROWSER
         self._killed = False
         self._closed = False
         self.logins = 0
+
+    @property
+    def _stage(self) -> Stage:
+        return self._current
+
+    @_stage.setter
+    def _stage(self, stage: Stage) -> None:
+        if stage is not self._current:
+            self._current = stage
+            self.on_stage(stage)
 
     def __enter__(self) -> PortalClient:
         return self

@@ -20,7 +20,9 @@ guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -30,6 +32,7 @@ from archid.config import Config, Secret
 from archid.portal.browser import BrowserSettings
 from archid.portal.budget import LoginBudget
 from archid.portal.client import ExportResult, PortalClient, SessionCookies, Timeouts
+from archid.portal.errors import Stage
 from archid.records import ExportType
 
 
@@ -118,8 +121,16 @@ class AsyncPortal:
             require_italian=self.require_italian,
         )
 
-    async def export(self, export_type: ExportType, out_dir: Path) -> ExportResult:
+    async def export(
+        self,
+        export_type: ExportType,
+        out_dir: Path,
+        on_stage: Callable[[Stage], None] | None = None,
+    ) -> ExportResult:
         """Export one list view into ``out_dir`` (see :meth:`PortalClient.export`).
+
+        ``on_stage`` is called on the event loop as the export enters each
+        stage (login, page load, menu, download).
 
         Exports are serialised. Raises :class:`~archid.portal.errors.PortalError`
         subclasses; on cancellation the browser is killed before the
@@ -132,6 +143,8 @@ class AsyncPortal:
             if self._client is None:
                 self._client = self._new_client()
             client = self._client
+            if on_stage is not None:
+                client.on_stage = _to_event_loop(on_stage)
             try:
                 return await trio.to_thread.run_sync(
                     client.export, export_type, out_dir, abandon_on_cancel=True
@@ -201,3 +214,15 @@ class AsyncPortal:
         except BaseException:
             self._kill()
             raise
+
+
+def _to_event_loop(callback: Callable[[Stage], None]) -> Callable[[Stage], None]:
+    """``callback`` made callable from the export's thread; it runs on the event loop."""
+    token = trio.lowlevel.current_trio_token()
+
+    def from_thread(stage: Stage) -> None:
+        # An abandoned export thread may outlive the run: drop its reports.
+        with contextlib.suppress(trio.RunFinishedError):
+            token.run_sync_soon(callback, stage)
+
+    return from_thread

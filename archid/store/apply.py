@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import operator
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -97,8 +97,13 @@ def apply_sync(
     trigger: Trigger = "schedule",
     meta: RunMeta | None = None,
     guard: GuardConfig | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> RunResult:
     """Apply the records of one export of *export_type* and record the run.
+
+    *before_commit*, if given, is called inside the transaction once every
+    row is written, just before COMMIT (failure drills use it to hold an
+    apply open); whatever it raises rolls the whole run back.
 
     *records* is everything the parser yielded (``mode="full"``) or the
     recently changed rows (``mode="recent"``, which inserts, updates and
@@ -127,6 +132,8 @@ def apply_sync(
     connection.execute("BEGIN IMMEDIATE")
     try:
         result = run.apply(incoming, parsed)
+        if before_commit is not None:
+            before_commit()
         connection.execute("COMMIT")
     except Exception as exc:
         if not connection.getautocommit():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 
 from archid.portal.browser import BrowserSettings
 from archid.portal.budget import LoginBudget
@@ -52,8 +53,12 @@ async def test_all_six_types_with_one_login(
     sim: SimServer, portal: AsyncPortal, budget: LoginBudget, tmp_path: Path
 ) -> None:
     logins = []
+    stages: list[list[str]] = []
     for export_type in ExportType:
-        result = await portal.export(export_type, tmp_path)
+        seen: list[str] = []
+        result = await portal.export(export_type, tmp_path, seen.append)
+        await trio.testing.wait_all_tasks_blocked()
+        stages.append(seen)
         logins.append(result.logins)
         assert result.type is export_type
         assert result.path == tmp_path / FILE_NAMES[export_type]
@@ -63,6 +68,9 @@ async def test_all_six_types_with_one_login(
         assert set(result.seconds) == STAGES and all(s >= 0 for s in result.seconds.values())
     # The session is reused: only the first export logs in, counted once everywhere.
     assert logins == [1, 0, 0, 0, 0, 0]
+    # Stages are reported on the event loop as the export enters them.
+    assert stages[0] == ["login", "page_load", "menu", "download"]
+    assert all(later == ["page_load", "menu", "download"] for later in stages[1:])
     assert portal.logins == 1 and budget.used() == 1 and sim.portal.logins_today() == 1
 
 

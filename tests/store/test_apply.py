@@ -361,3 +361,41 @@ def test_last_seen_on_a_large_table(db: Database) -> None:
     for record in records[:10]:
         assert second[record.id] == first[record.id]
     assert all(second[r.id] > first[r.id] for r in records[10:])
+
+
+def test_a_failure_before_commit_leaves_nothing(db: Database, dataset: Dataset) -> None:
+    """The daemon's cancel path: every row is written, then the run is refused."""
+
+    class Cancelled(Exception):
+        pass
+
+    sync(db, dataset, C)
+    before = snapshot(db)
+    written: list[int] = []
+
+    def refuse() -> None:
+        # Inside the transaction, the new values are there to be seen.
+        written.append(
+            db.connection.execute("SELECT count(*) FROM customers WHERE phone = '000'").fetchall()[
+                0
+            ][0]
+        )
+        raise Cancelled
+
+    changed = [dataclasses.replace(customer(r), phone="000") for r in dataset.records(C)]
+    with pytest.raises(Cancelled):
+        apply_sync(db, C, changed, before_commit=refuse)
+    assert written == [len(changed)]
+    assert snapshot(db) == before
+    assert [run["outcome"] for run in list_runs(db, C, 2)] == ["failed", "ok"]
+
+
+def test_failpoints_name_only_known_drills() -> None:
+    from archid.daemon import failpoints
+
+    assert failpoints.armed({}) == frozenset()
+    assert failpoints.armed({"ARCHID_FAILPOINTS": " stall-before-commit ,"}) == {
+        failpoints.STALL_BEFORE_COMMIT
+    }
+    with pytest.raises(ValueError, match="unknown stall-somewhere"):
+        failpoints.armed({"ARCHID_FAILPOINTS": "stall-somewhere"})
