@@ -136,7 +136,9 @@ class Daemon:
                 elif event.kind is EventKind.FINISHED:
                     log.info("%s sync finished: %s", event.type, _counts(event.data))
                 elif event.kind is EventKind.FAILED:
-                    log.warning("%s sync failed: %s", event.type, event.message)
+                    where = f" at {event.stage}" if event.stage else ""
+                    error = event.data.get("error", "error")
+                    log.warning("%s sync failed%s: %s: %s", event.type, where, error, event.message)
                 elif event.kind is EventKind.RETRYING:
                     log.info("%s sync %s", event.type, event.message)
                 self.notifier.status(self.status_line())
