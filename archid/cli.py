@@ -103,15 +103,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="run the simulator and export every list view with a real browser",
+        help="run the daemon against the simulated portal, with live progress",
         description=(
-            "Start the simulated portal on a free loopback port, log in with headless "
-            "Chromium and export all six list views, showing what each took."
+            "Start the simulated portal on a free loopback port and the archid daemon "
+            "against it (headless Chromium, parsers, SQLite) with an accelerated schedule "
+            "and a new state folder. Every type is synced --rounds times; before each "
+            "round after the first, a few records of every type change in the simulator, "
+            "so the deltas show. Prints each sync's progress, a table per round and the "
+            "database's path (the folder is kept). Exit 1 if a type failed for good, "
+            "130 if interrupted."
         ),
     )
-    demo.add_argument("--scale", type=float, default=0.2, help="data volume (1 = real portal)")
-    demo.add_argument("--seed", type=int, default=1, help="data seed")
-    demo.add_argument("--out", help="folder for the exported files (default: a temporary one)")
+    demo.add_argument(
+        "--scale",
+        type=float,
+        default=0.2,
+        help="data volume; 1 = the real portal's (default 0.2)",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="data seed (default 1)")
+    demo.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="syncs of every type (default 3: deletions show in the third)",
+    )
+    demo.add_argument(
+        "--every",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="the accelerated schedule: each type is due this often (default 30)",
+    )
+    demo.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="new or empty folder for config.toml and archid.sqlite3 "
+        "(default: a new temporary folder; kept either way)",
+    )
     demo.set_defaults(handler=_demo)
 
     export = commands.add_parser(

@@ -1,71 +1,616 @@
-"""``archid demo``: the simulated portal and a real browser exporting from it.
+"""``archid demo``: the real daemon keeping a mirror of the bundled simulator fresh.
 
-Until the daemon lands this shows the first half of the data flow: the
-simulator on a free loopback port, headless Chromium logging in once and
-exporting all six list views, and what each export took.
+What runs is what ``archid run`` runs — :func:`archid.daemon.main.serve`
+with its scheduler, worker, headless Chromium, parsers and SQLite store —
+against a simulated portal on a free loopback port, with a configuration
+written into a new state folder (kept afterwards, so the database can be
+looked at) and an accelerated schedule: every type every ``--every``
+seconds, the first syncs staggered by a few seconds.
+
+The demo follows the daemon's event stream (subscribed before the daemon
+starts, so nothing is missed) and prints each sync's progress. It counts
+*rounds*: a round is one successful sync of every type. A type is paused
+with the daemon's own pause command as soon as its sync starts (the running
+sync goes on; the scheduler just cannot queue the type again) and stays
+paused until every type has finished the round. Then a few records of
+every type are changed in the simulator — never so many removals that the
+store's guard would refuse the next export — the pauses are lifted, and the
+schedule starts the next round, whose deltas show exactly those changes.
+At the end it prints a table per round and the database's path, and stops
+the daemon, which kills its browser.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import logging
+import shutil
+import sqlite3
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
-from archid.portal.client import PortalClient
-from archid.portal.errors import PortalError
-from archid.records import ExportType
+import trio
+
+from archid.config import Config, ConfigError, load_config
+from archid.daemon.events import Event, EventBus, EventKind
+from archid.daemon.service import Daemon
+from archid.records import ExportType, Record, record_key
 from archid.sim.cache import ExportCache, default_cache_dir
 from archid.sim.dataset import Dataset
 from archid.sim.font import load_font
+from archid.sim.layouts import expected_records
 from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
+from archid.store import StoreError
+
+#: the order the production schedule staggers the types in (see DEFAULT_SCHEDULES)
+STAGGER = (
+    ExportType.ORDERS,
+    ExportType.CUSTOMERS,
+    ExportType.PRICES,
+    ExportType.INVOICES,
+    ExportType.DDT,
+    ExportType.PRODUCTS,
+)
+
+#: what the sync's stages are called on screen
+STAGE_LABELS = {
+    "export": "exporting",
+    "browser": "starting Chromium",
+    "login": "logging in",
+    "page_load": "opening the list",
+    "menu": "export menu",
+    "download": "downloading the PDF",
+    "parse": "parsing",
+    "apply": "applying to SQLite",
+}
+
+EX_FAILED = 1
+EX_USAGE = 64
+EX_INTERRUPTED = 130
+
+
+# -- what is shown -----------------------------------------------------------------
+
+
+class Screen:
+    """Progress lines on stdout, stamped with the seconds since the daemon started.
+
+    On a terminal the sync's stages overwrite one status line; otherwise
+    (a pipe, a log) each stage is a line of its own.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._status = False
+        self._lock = threading.Lock()  # the daemon's threads log too
+        self.start = time.monotonic()
+
+    def _stamp(self) -> str:
+        return f"[{time.monotonic() - self.start:6.1f}s] "
+
+    def _clear(self) -> None:
+        if self._status:
+            self._stream.write("\r\x1b[K")
+            self._status = False
+
+    def line(self, text: str) -> None:
+        self.text(self._stamp() + text)
+
+    def text(self, text: str = "") -> None:
+        with self._lock:
+            self._clear()
+            self._stream.write(text + "\n")
+            self._stream.flush()
+
+    def status(self, text: str) -> None:
+        if not self._tty:
+            self.line(text)
+            return
+        with self._lock:
+            self._clear()
+            self._stream.write(self._stamp() + text)
+            self._stream.flush()
+            self._status = True
+
+
+class _LogToScreen(logging.Handler):
+    """The daemon's log records, as lines among the progress."""
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self._screen = screen
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level = "" if record.levelno < logging.ERROR else f"{record.levelname.lower()}: "
+            self._screen.line(f"daemon log: {level}{record.getMessage()}")
+        except Exception:
+            self.handleError(record)
+
+
+# -- changes in the simulator ----------------------------------------------------------
+
+
+@dataclass
+class PortalChanges:
+    """The net effect of a batch of changes to one type in the simulator."""
+
+    added: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # key → fields
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        return f"+{len(self.added)} ~{len(self.changed)} -{len(self.removed)}"
+
+    def describe(self, most: int = 3) -> str:
+        def some(keys: Sequence[str]) -> str:
+            return ", ".join(keys[:most]) + (", …" if len(keys) > most else "")
+
+        parts = []
+        if self.added:
+            parts.append(f"{len(self.added)} added ({some(self.added)})")
+        if self.changed:
+            edits = [f"{key}: {', '.join(names)}" for key, names in self.changed.items()]
+            parts.append(f"{len(self.changed)} changed ({some(edits)})")
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed ({some(self.removed)})")
+        return "; ".join(parts) or "no net change"
+
+
+def mutation_size(count: int) -> int:
+    """Changes per type and round: a few."""
+    return max(1, min(5, count // 10))
+
+
+def removals_allowed(count: int) -> int:
+    """Records of a type of ``count`` that one round may remove.
+
+    At most a tenth, so that the store's guard never refuses an export: the
+    next export still holds over 70 % of the live rows (``min_export_share``)
+    even while the previous round's removals await deletion, and deletes
+    under 30 % of them (``max_delete_share``).
+    """
+    return count // 10
+
+
+def change_portal(portal: Portal, export_type: ExportType, seed: int) -> PortalChanges:
+    """Make a few random plausible changes to ``export_type`` (as the test API's
+    ``mutate`` does) and return their net effect on what a full export shows."""
+    t = export_type
+    dataset = portal.dataset
+    with portal.lock:
+        view = portal.export_view()
+        originals = _by_key(dataset.records(t))
+        before = _by_key(expected_records(t, dataset.records(t), view))
+        dataset.mutate(t, seed, mutation_size(len(originals)))
+        gone = [key for key in originals if (t, key) not in dataset]
+        for key in gone[removals_allowed(len(originals)) :]:
+            dataset.add(t, originals[key])  # more than the guard lets go at once: kept
+        after = _by_key(expected_records(t, dataset.records(t), view))
+    changes = PortalChanges(
+        added=[key for key in after if key not in before],
+        removed=[key for key in before if key not in after],
+    )
+    for key, record in after.items():
+        old = before.get(key)
+        if old is not None and old != record:
+            changes.changed[key] = [
+                f.name
+                for f in dataclasses.fields(record)
+                if getattr(old, f.name) != getattr(record, f.name)
+            ]
+    return changes
+
+
+def _by_key(records: list[Record]) -> dict[str, Record]:
+    keyed: dict[str, Record] = {}
+    for record in records:
+        keyed.setdefault(record_key(record), record)  # as the store: the first one counts
+    return keyed
+
+
+# -- following the daemon ---------------------------------------------------------------
+
+
+@dataclass
+class SyncRow:
+    """One successful sync, for the tables."""
+
+    type: ExportType
+    round: int
+    records: int
+    inserted: int
+    updated: int
+    deleted: int
+    seconds: float
+    store_run: int | None
+    missing: int = 0
+    portal: PortalChanges | None = None
+
+
+class Rounds:
+    """Follows the daemon's events; paces the rounds; collects the results."""
+
+    def __init__(
+        self,
+        daemon: Daemon,
+        portal: Portal,
+        screen: Screen,
+        *,
+        database: Path,
+        rounds: int,
+        seed: int,
+    ) -> None:
+        self.daemon = daemon
+        self.portal = portal
+        self.database = database
+        self.screen = screen
+        self.rounds = rounds
+        self.seed = seed
+        self.round = 1
+        self.round_started = 0.0
+        self.done = dict.fromkeys(ExportType, 0)  # successful syncs per type
+        self.failed: dict[ExportType, str] = {}
+        self.rows: list[SyncRow] = []
+        self.changes: dict[ExportType, PortalChanges] = {}  # made before this round
+        self.finished = False
+
+    def active(self) -> list[ExportType]:
+        return [t for t in ExportType if t not in self.failed]
+
+    async def follow(self, events: trio.MemoryReceiveChannel[Event]) -> None:
+        """Until every type has done every round (or failed for good)."""
+        self.round_started = time.monotonic()
+        async for event in events:
+            await self.on_event(event)
+            if self.finished:
+                return
+
+    async def on_event(self, event: Event) -> None:
+        t = event.type
+        kind = event.kind
+        if kind is EventKind.BREAKER:
+            self.screen.line(f"circuit breaker {event.message}")
+            # A sync put back while the portal is unreachable must stay eligible.
+            for waiting in self.active():
+                if self.done[waiting] < self.round:
+                    self.daemon.resume(waiting)
+            return
+        if kind is EventKind.ALERT:
+            self.screen.line(f"alert: {event.message}")
+            return
+        if t is None:
+            return
+        name = f"{t:<10}"
+        if kind is EventKind.STARTED:
+            # No second sync of this type until the round is complete: the
+            # pause stops the scheduler from queueing it again.
+            self.daemon.pause(t)
+            attempt = "" if event.message == "attempt 1" else f", {event.message}"
+            self.screen.line(f"{name} round {self.done[t] + 1}: sync started{attempt}")
+        elif kind is EventKind.STAGE and event.stage:
+            self.screen.status(f"{name}   {STAGE_LABELS.get(event.stage, event.stage)}…")
+        elif kind is EventKind.PROGRESS and event.stage == "parse":
+            pages = f" from {event.total} pages" if event.total else ""
+            self.screen.status(f"{name}   parsed {event.current:,} records{pages}")
+        elif kind is EventKind.FAILED:
+            where = f" at {event.stage}" if event.stage else ""
+            error = event.data.get("error", "error")
+            self.screen.line(f"{name} failed{where}: {error}: {event.message}")
+        elif kind is EventKind.RETRYING:
+            self.screen.line(f"{name} {event.message}")
+        elif kind is EventKind.DEAD_LETTER:
+            self.daemon.pause(t)
+            self.failed[t] = event.message
+            self.screen.line(f"{name} gave up: {event.message}")
+            await self._maybe_next_round()
+        elif kind is EventKind.FINISHED:
+            self.daemon.pause(t)
+            self._finished(t, event.data)
+            await self._maybe_next_round()
+
+    def _finished(self, t: ExportType, data: dict[str, Any]) -> None:
+        seconds = data.get("seconds") or {}
+        row = SyncRow(
+            type=t,
+            round=self.done[t] + 1,
+            records=int(data.get("records", 0)),
+            inserted=int(data.get("inserted", 0)),
+            updated=int(data.get("updated", 0)),
+            deleted=int(data.get("deleted", 0)),
+            seconds=sum(float(seconds.get(s, 0.0)) for s in ("export", "parse", "apply")),
+            store_run=data.get("store_run"),
+            portal=self.changes.get(t) if self.round > 1 else None,
+        )
+        if row.store_run is not None:
+            row.missing = self._missing(row.store_run)
+        self.done[t] += 1
+        self.rows.append(row)
+        counts = {**data, "missing": row.missing}
+        kinds = ("inserted", "updated", "deleted", "restored", "missing")
+        changes = ", ".join(f"{counts[k]:,} {k}" for k in kinds if counts.get(k))
+        stages = ", ".join(
+            f"{stage} {seconds[stage]:.{2 if stage == 'apply' else 1}f} s"
+            for stage in ("export", "parse", "apply")
+            if stage in seconds
+        )
+        self.screen.line(
+            f"{t:<10} round {row.round}: {row.records:,} records: {changes or 'no change'}"
+            f" ({stages})"
+        )
+
+    def _missing(self, store_run: int) -> int:
+        """Rows the run marked missing (the event does not carry it): from the database."""
+        uri = f"file:{self.database}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            found = db.execute("SELECT missing FROM sync_runs WHERE id = ?", (store_run,))
+            row = found.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _maybe_next_round(self) -> None:
+        active = self.active()
+        if any(self.done[t] < self.round for t in active):
+            return
+        took = time.monotonic() - self.round_started
+        self.screen.line(f"round {self.round} done in {took:.1f} s")
+        if self.round >= self.rounds or not active:
+            self.finished = True
+            return
+        self.round += 1
+        self.round_started = time.monotonic()
+        self.screen.line(f"changing the portal before round {self.round}:")
+        for t in active:
+            seed = self.seed * 1000 + self.round
+            # The lock may be held by a request being served: not on the event loop.
+            changes = await trio.to_thread.run_sync(change_portal, self.portal, t, seed)
+            self.changes[t] = changes
+            self.screen.text(f"{'':10}{t:<10} {changes.describe()}")
+        for t in active:
+            self.daemon.resume(t)
+        due = self.daemon.status()["next_due"]
+        first = min(active, key=lambda t: due.get(str(t), float("inf")))
+        wait = max(0.0, due[str(first)] - time.time())
+        self.screen.line(f"round {self.round}: next due is {first}, in {wait:.1f} s")
+
+
+# -- the run ---------------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    state_dir: Path
+    config_path: Path
+    config: Config
+    server: SimServer
+    portal: Portal
+
+
+def write_config(state_dir: Path, url: str, options: PortalOptions, every: float) -> Path:
+    """A configuration for the daemon against the simulator, in ``state_dir``."""
+    password = state_dir / "portal-password"
+    password.write_text(options.password + "\n")
+    password.chmod(0o600)
+    step = every / 12
+    schedules = "\n".join(
+        f'[schedule.{t}]\nevery = "{every:g}s"\noffset = "{i * step:g}s"\n'
+        for i, t in enumerate(STAGGER)
+    )
+    text = f"""# written by `archid demo`: the daemon against the simulated portal
+[portal]
+url = "{url}"
+username = "{options.user}"
+password_file = "portal-password"
+verify_tls = false
+
+[database]
+path = "archid.sqlite3"
+
+{schedules}
+[quiet_hours]
+enabled = false
+
+[retry]
+attempts = 3
+base_delay = "2s"
+max_delay = "10s"
+
+[metrics]
+enabled = false
+
+[load]
+max_load_average = 0
+"""
+    path = state_dir / "config.toml"
+    path.write_text(text)
+    return path
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="archid-demo-"))
-    print(f"archid demo: generating data (scale {args.scale:g}, seed {args.seed})…", flush=True)
-    options = PortalOptions()
+    for name in ("scale", "rounds", "every"):
+        if not getattr(args, name) > 0:
+            print(f"archid demo: --{name} must be above 0", file=sys.stderr)
+            return EX_USAGE
+    try:
+        state_dir = _state_dir(args.state_dir)
+    except ValueError as exc:
+        print(f"archid demo: {exc}", file=sys.stderr)
+        return EX_USAGE
+    print(
+        f"archid demo: the archid daemon keeping a SQLite mirror of a simulated portal\n"
+        f"  generating the portal's data (scale {args.scale:g}, seed {args.seed})…",
+        flush=True,
+    )
     dataset = Dataset.generate(args.seed, args.scale)
+    options = PortalOptions()  # as the real portal behaves, DDT flake included
     portal = Portal(dataset=dataset, options=options, seed=args.seed)
     server = SimServer(portal, ExportCache(default_cache_dir(), load_font(None)))
     server.start()
-    print(f"archid demo: simulated portal at {server.url}", flush=True)
-    failures = 0
-    rows = []
     try:
-        with PortalClient(server.url, options.user, lambda: options.password) as client:
-            for export_type in ExportType:
-                started = time.monotonic()
-                print(f"  exporting {export_type:<9} …", end="", flush=True)
-                try:
-                    result = client.export(export_type, out)
-                except PortalError as exc:
-                    failures += 1
-                    print(f" failed: {type(exc).__name__}: {exc}", flush=True)
-                    continue
-                total = time.monotonic() - started
-                records = len(dataset.records(export_type))
-                print(f" {result.path.name} ({result.bytes:,} bytes) in {total:.1f} s", flush=True)
-                rows.append((export_type, records, result.bytes, result.seconds, total))
-            logins = client.logins
+        config_path = write_config(state_dir, server.url, options, args.every)
+        config = load_config(config_path)
+        setup = Setup(state_dir, config_path, config, server, portal)
+        return _run(setup, args)
+    except ConfigError as exc:  # a bug of the demo, not the user's doing
+        print(f"archid demo: {exc}", file=sys.stderr)
+        return EX_FAILED
     finally:
         server.close()
-    print()
+
+
+def _state_dir(name: str | None) -> Path:
+    if name is None:
+        return Path(tempfile.mkdtemp(prefix="archid-demo-")).resolve()
+    given = Path(name)
+    if given.exists() and (not given.is_dir() or any(given.iterdir())):
+        raise ValueError(f"--state-dir {given} must be a new or empty folder")
+    given.mkdir(parents=True, exist_ok=True)
+    return given.resolve()
+
+
+def _run(setup: Setup, args: argparse.Namespace) -> int:
+    portal, config = setup.portal, setup.config
+    counts = ", ".join(f"{portal.dataset.count(t):,} {t}" for t in ExportType)
     print(
-        f"{'type':<10} {'records':>8} {'bytes':>11} {'login':>6} {'page':>6} "
-        f"{'menu':>6} {'download':>9} {'total':>7}"
+        f"  portal    {setup.server.url}  ({counts})\n"
+        f"            quirks as on the real portal: slow list pages; a session's first DDT "
+        f"export may fail once, and the client clicks again after 5 s\n"
+        f"  login     {config.portal.username} (a real headless Chromium, one session)\n"
+        f"  state     {setup.state_dir}  (config.toml, archid.sqlite3)\n"
+        f"  schedule  every type every {args.every:g} s, the first syncs {args.every / 12:.1f} s "
+        f"apart; {args.rounds} round(s)\n",
+        flush=True,
     )
-    for export_type, records, size, seconds, total in rows:
-        print(
-            f"{export_type:<10} {records:>8,} {size:>11,} {seconds['login']:>6.1f} "
-            f"{seconds['page_load']:>6.1f} {seconds['menu']:>6.1f} "
-            f"{seconds['download']:>9.1f} {total:>7.1f}"
+    screen = Screen(sys.stdout)
+    root = logging.getLogger()
+    saved_handlers = root.handlers[:]
+    root.handlers = [_LogToScreen(screen)]
+    # A browser killed under an export thread (Ctrl-C) makes Selenium's HTTP
+    # pool warn about each refused retry until the process ends: not news.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+    outcome: dict[str, Any] = {}
+    try:
+        trio.run(_follow_daemon, setup, args, screen, outcome)
+    except StoreError as exc:
+        print(f"archid demo: cannot use the database: {exc}", file=sys.stderr)
+        return EX_FAILED
+    finally:
+        root.handlers = saved_handlers
+    rounds: Rounds | None = outcome.get("rounds")
+    interrupted = bool(outcome.get("interrupted"))
+    rows = rounds.rows if rounds is not None else []
+    screen.text()
+    _print_tables(screen, rows)
+    screen.text(f"portal logins: {portal.logins_today()} (the session is reused across exports)")
+    screen.text(f"database: {config.database.path}")
+    _print_query_hint(screen, config.database.path)
+    if interrupted:
+        print("archid demo: interrupted; the daemon stopped cleanly", file=sys.stderr)
+        return EX_INTERRUPTED
+    if rounds is None:
+        return EX_FAILED
+    if rounds.failed:
+        for t, message in rounds.failed.items():
+            print(f"archid demo: {t} failed for good: {message}", file=sys.stderr)
+        return EX_FAILED
+    return 0
+
+
+async def _follow_daemon(
+    setup: Setup, args: argparse.Namespace, screen: Screen, outcome: dict[str, Any]
+) -> None:
+    from archid.daemon.main import serve
+
+    events = EventBus(buffer=4096)
+    # Subscribed before the daemon starts, so that no event is missed.
+    with events.subscribe() as stream:
+        async with trio.open_nursery() as nursery:
+
+            async def daemon(*, task_status: trio.TaskStatus[Daemon]) -> None:
+                await serve(setup.config, setup.config_path, events=events, task_status=task_status)
+                # serve returns by itself only on SIGINT/SIGTERM (Ctrl-C).
+                outcome["interrupted"] = True
+                nursery.cancel_scope.cancel()
+
+            running: Daemon = await nursery.start(daemon)
+            screen.start = time.monotonic()
+            screen.line("daemon ready: scheduler and worker running")
+            rounds = Rounds(
+                running,
+                setup.portal,
+                screen,
+                database=setup.config.database.path,
+                rounds=args.rounds,
+                seed=args.seed,
+            )
+            outcome["rounds"] = rounds
+            await rounds.follow(stream)
+            # Leave the database's daemon state as a fresh start would find it.
+            running.resume()
+            screen.line("stopping the daemon (its browser is killed, the database closed)")
+            nursery.cancel_scope.cancel()
+
+
+def _print_tables(screen: Screen, rows: list[SyncRow]) -> None:
+    header = (
+        f"{'type':<10} {'records':>8} {'inserted':>9} {'updated':>8} {'deleted':>8} "
+        f"{'missing':>8} {'seconds':>8}"
+    )
+    for number in sorted({row.round for row in rows}):
+        chosen = [row for row in rows if row.round == number]
+        if number == 1:
+            screen.text("round 1: first load")
+            screen.text(header)
+        else:
+            made = [row.portal for row in chosen if row.portal is not None]
+            total = sum(len(c.added) + len(c.changed) + len(c.removed) for c in made)
+            screen.text(f"round {number}: after {total} changes in the portal")
+            screen.text(header + "  portal")
+        order = {t: i for i, t in enumerate(ExportType)}
+        for row in sorted(chosen, key=lambda r: order[r.type]):
+            line = (
+                f"{row.type:<10} {row.records:>8,} {row.inserted:>9,} {row.updated:>8,} "
+                f"{row.deleted:>8,} {row.missing:>8,} {row.seconds:>8.1f}"
+            )
+            if row.portal is not None:
+                line += f"  {row.portal.short}"
+            screen.text(line)
+        screen.text(
+            f"{'total':<10} {sum(r.records for r in chosen):>8,} "
+            f"{sum(r.inserted for r in chosen):>9,} {sum(r.updated for r in chosen):>8,} "
+            f"{sum(r.deleted for r in chosen):>8,} {sum(r.missing for r in chosen):>8,} "
+            f"{sum(r.seconds for r in chosen):>8.1f}"
         )
-    print(f"\nlogins: {logins}; files in {out}")
-    return 1 if failures else 0
+        screen.text()
+    if any(row.round > 1 for row in rows):
+        screen.text(
+            "portal: records added ~changed -removed in the simulator before the round.\n"
+            "missing: rows absent from a full export for the first time; archid deletes a\n"
+            "row only when the next full export lacks it too (then it counts as deleted).\n"
+        )
 
 
-if __name__ == "__main__":
-    sys.exit(run_demo(argparse.Namespace(scale=0.2, seed=1, out=None)))
+def _print_query_hint(screen: Screen, database: Path) -> None:
+    query = (
+        "SELECT id, type, outcome, parsed, inserted, updated, deleted, missing "
+        "FROM sync_runs ORDER BY id"
+    )
+    if shutil.which("sqlite3"):
+        screen.text(f'  look inside:  sqlite3 -header -column {database} "{query}"')
+    else:
+        python = Path(sys.executable)
+        screen.text(
+            f"  look inside (no sqlite3 command here): {python} -c "
+            f"\"import sqlite3; print(*sqlite3.connect('{database}').execute('{query}'), "
+            f"sep='\\n')\""
+        )

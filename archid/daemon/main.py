@@ -59,20 +59,27 @@ async def serve(
     config_path: Path,
     *,
     notifier: Notifier | None = None,
+    events: EventBus | None = None,
     task_status: trio.TaskStatus[Daemon] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """The daemon's whole life, from opening the database to the last browser killed."""
+    """The daemon's whole life, from opening the database to the last browser killed.
+
+    ``events`` lets a caller subscribe before the first sync can start (the
+    demo does); by default the daemon has a bus of its own.
+    """
     notifier = notifier or Notifier()
+    events = events if events is not None else EventBus()
     # Listen before anything else: a SIGTERM while the database opens or the
     # browser settles must still mean a clean stop, not the default death.
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-        await _serve(config, config_path, notifier, signals, task_status)
+        await _serve(config, config_path, notifier, events, signals, task_status)
 
 
 async def _serve(
     config: Config,
     config_path: Path,
     notifier: Notifier,
+    events: EventBus,
     signals: AsyncIterator[int],
     task_status: trio.TaskStatus[Daemon],
 ) -> None:
@@ -80,7 +87,6 @@ async def _serve(
     state = SqliteState(db, config.database.busy_timeout)
     workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
     clock = WallClock()
-    events = EventBus()
     try:
         async with AsyncPortal.from_config(config) as portal:
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -75,6 +76,13 @@ class SimServer(ThreadingHTTPServer):
             self._thread.join()
             self._thread = None
         self.server_close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser dropping a kept-alive connection is no error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("%s closed the connection", client_address)
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
