@@ -105,8 +105,7 @@ async def _serve(
             )  # fmt: skip
             async with trio.open_nursery() as nursery:
                 await nursery.start(portal.run)
-                await nursery.start(daemon.run)
-                notifier.ready()
+                await nursery.start(daemon.run)  # sends READY=1
                 task_status.started(daemon)
                 await _handle_signals(signals, daemon, job, config_path, notifier)
                 nursery.cancel_scope.cancel()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 import sdnotify
 import trio
@@ -20,8 +21,9 @@ class Notifier:
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:
         env = dict(os.environ) if environ is None else environ
-        self.enabled = bool(env.get("NOTIFY_SOCKET"))
-        self._notifier = sdnotify.SystemdNotifier() if self.enabled else None
+        address = env.get("NOTIFY_SOCKET", "")
+        self._notifier = _connect(address) if address else None
+        self.enabled = self._notifier is not None
         self._last_status = ""
         self.watchdog_interval = _watchdog_interval(env)
 
@@ -60,6 +62,28 @@ class Notifier:
         while True:
             self.send("WATCHDOG=1")
             await trio.sleep(self.watchdog_interval / 2)
+
+
+def _connect(address: str) -> sdnotify.SystemdNotifier | None:
+    """A notifier sending to ``address`` (``@name``: the abstract namespace)."""
+    notifier = sdnotify.SystemdNotifier()
+    # sdnotify reads the process environment itself; connect to the address
+    # we were given instead, so the environment handed to us is the one used.
+    if notifier.socket is not None:
+        notifier.socket.close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        sock.connect("\0" + address[1:] if address.startswith("@") else address)
+    except OSError as exc:
+        sock.close()
+        log.warning("cannot reach NOTIFY_SOCKET %s: %s; not notifying systemd", address, exc)
+        return None
+    # A datagram socket blocks when the reader's queue is full; the event
+    # loop must never wait on a busy service manager (a lost STATUS= is
+    # harmless, a frozen loop is not).
+    sock.setblocking(False)
+    notifier.socket = sock
+    return notifier
 
 
 def _watchdog_interval(env: dict[str, str]) -> float | None:

@@ -109,12 +109,18 @@ class Daemon:
     # -- the task tree ---------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Run until cancelled; ``task_status.started()`` once everything is up."""
+        """Run until cancelled; ``task_status.started()`` once everything is up.
+
+        Sends READY=1 once the scheduler and worker run (the database is
+        open by then: the state was read when the daemon was made).
+        """
         async with trio.open_nursery() as nursery:
             await nursery.start(self.scheduler.run)
             await nursery.start(self.worker.run)
             await nursery.start(self.breaker.run)
             await nursery.start(self.sessions.run)
+            # READY first, then the watchdog and STATUS: systemd reads them in order.
+            self.notifier.ready()
             await nursery.start(self.notifier.watchdog)
             await nursery.start(self._report)
             log.info("archid running: %s", self.status_line())

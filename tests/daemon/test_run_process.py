@@ -1,0 +1,347 @@
+"""``archid run`` as a real process against the simulator: data, systemd, signals.
+
+Each test starts the daemon with ``python -m archid run``, a real datagram
+socket as ``NOTIFY_SOCKET`` and a marker in its environment (Chromium
+inherits it, so the test finds every browser the daemon started), and
+talks to it only the way systemd and an operator do: signals, the socket,
+the log and the database file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import apsw
+import pytest
+
+from archid.portal.processes import snapshot
+from archid.records import ExportType, record_key, to_json
+from archid.sim.faults import FaultKind
+from archid.sim.layouts import expected_records
+from archid.sim.portal import PortalOptions
+from archid.sim.server import SimServer
+from archid.store import open_database
+from tests.conftest import ROOT
+
+PASSWORD = "Pw-" + uuid.uuid4().hex[:12]
+MARKER = "ARCHID_TEST_RUN"
+CUSTOMERS = ExportType.CUSTOMERS
+
+
+@pytest.fixture
+def sim_options() -> PortalOptions:
+    return PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2, password=PASSWORD)
+
+
+def write_config(folder: Path, url: str, types: list[ExportType], extra: str = "") -> Path:
+    (folder / "password").write_text(PASSWORD + "\n")
+    schedules = "".join(
+        f'[schedule.{t}]\nevery = "1h"\noffset = "0s"\nenabled = {str(t in types).lower()}\n\n'
+        for t in ExportType
+    )
+    path = folder / "config.toml"
+    path.write_text(
+        f"""[portal]
+url = "{url}"
+username = "agent"
+password_file = "password"
+verify_tls = false
+
+[database]
+path = "mirror.sqlite3"
+
+[quiet_hours]
+enabled = false
+
+[load]
+max_load_average = 0
+
+[retry]
+attempts = 2
+base_delay = "1s"
+max_delay = "2s"
+
+{schedules}{extra}"""
+    )
+    return path
+
+
+@dataclass
+class Daemon:
+    """A running ``archid run`` and what it said."""
+
+    process: subprocess.Popen[bytes]
+    notify: socket.socket
+    log_path: Path
+    database: Path
+    marker: str
+    #: every datagram, as it came; drained by a thread as systemd would
+    inbox: queue.Queue[str]
+    messages: list[str] = field(default_factory=list)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def receive(self, until: Callable[[str], bool], timeout: float, what: str) -> str:
+        """Take notifications in order until one satisfies ``until``; fail naming ``what``."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = self.inbox.get(timeout=left)
+            except queue.Empty:
+                break
+            self.messages.append(message)
+            if until(message):
+                return message
+        raise AssertionError(f"no {what} within {timeout} s; got {self.messages}\n{self.tail()}")
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        """Poll an outside effect (a file, the database) until it shows, or fail."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.process.poll() is None, f"daemon exited while waiting for {what}"
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {what} within {timeout} s\n{self.tail()}")
+            time.sleep(0.05)
+
+    def stop(self, signum: int = signal.SIGTERM) -> float:
+        """Send ``signum``; return the seconds until the process exited (status 0)."""
+        started = time.monotonic()
+        self.process.send_signal(signum)
+        try:
+            code = self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"daemon still running 15 s after {signum}\n{self.tail()}"
+            ) from None
+        took = time.monotonic() - started
+        assert code == 0, f"exit status {code}\n{self.tail()}"
+        return took
+
+    def tail(self) -> str:
+        return "daemon log (tail):\n" + "\n".join(self.log().splitlines()[-30:])
+
+    def rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+        if not self.database.exists():
+            return []
+        connection = apsw.Connection(
+            f"file:{self.database}?mode=ro", flags=apsw.SQLITE_OPEN_URI | apsw.SQLITE_OPEN_READONLY
+        )
+        connection.set_busy_timeout(5000)
+        try:
+            return list(connection.execute(sql, args))
+        except apsw.SQLError:
+            return []  # the schema is not there yet
+        finally:
+            connection.close()
+
+    def ok_runs(self) -> set[str]:
+        return {str(t) for (t,) in self.rows("SELECT type FROM sync_runs WHERE outcome = 'ok'")}
+
+    def browsers(self) -> list[int]:
+        """Live (not zombie) browser processes carrying this daemon's marker."""
+        wanted = f"{MARKER}={self.marker}".encode()
+        found = []
+        for pid, process in snapshot().items():
+            if not (process.is_browser and process.alive):
+                continue
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes()
+            except OSError:
+                continue
+            if wanted in environ.split(b"\0"):
+                found.append(pid)
+        return found
+
+
+@pytest.fixture
+def start_daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+    # A socket path must fit in sun_path (108 bytes): pytest's tmp_path may not.
+    short = Path(tempfile.mkdtemp(prefix="archid-notify-"))
+
+    def start(config: Path, env: dict[str, str] | None = None) -> Daemon:
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        address = short / f"notify-{len(started)}"
+        notify.bind(str(address))
+        marker = uuid.uuid4().hex
+        log_path = tmp_path / f"daemon-{len(started)}.log"
+        environ = {
+            **os.environ,
+            "NOTIFY_SOCKET": str(address),
+            "WATCHDOG_USEC": "1000000",  # a ping every 0.5 s
+            MARKER: marker,
+            **(env or {}),
+        }
+        environ.pop("WATCHDOG_PID", None)
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "archid", "run", "--config", str(config)],
+                cwd=ROOT,
+                env=environ,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        inbox: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_drain, args=(notify, inbox), daemon=True).start()
+        daemon = Daemon(process, notify, log_path, config.parent / "mirror.sqlite3", marker, inbox)
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        if daemon.process.poll() is None:
+            # Only after a failed test: SIGKILL leaves the daemon no chance to
+            # kill its browser, so the test does it by the marker.
+            daemon.process.kill()
+            daemon.process.wait()
+            for pid in daemon.browsers():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        daemon.notify.shutdown(socket.SHUT_RDWR)
+        daemon.notify.close()
+    for leftover in short.iterdir():
+        leftover.unlink()
+    short.rmdir()
+
+
+def _drain(notify: socket.socket, inbox: queue.Queue[str]) -> None:
+    while True:
+        try:
+            data = notify.recv(4096)
+        except OSError:
+            return
+        if not data:
+            return
+        inbox.put(data.decode())
+
+
+def stored(database: Path, export_type: ExportType) -> dict[str, object]:
+    db = open_database(database)
+    try:
+        return {key: to_json(record) for key, record in db.read_records(export_type).items()}
+    finally:
+        db.close()
+
+
+def truth(sim: SimServer, export_type: ExportType) -> dict[str, object]:
+    portal = sim.portal
+    with portal.lock:
+        records = expected_records(
+            export_type, portal.dataset.records(export_type), portal.export_view()
+        )
+    return {record_key(r): to_json(r) for r in records}
+
+
+def test_all_six_types_mirror_the_portal_and_systemd_hears_it_all(
+    sim: SimServer, tmp_path: Path, start_daemon: Callable[..., Daemon]
+) -> None:
+    config = write_config(tmp_path, sim.url, list(ExportType))
+    daemon = start_daemon(config)
+
+    first = daemon.receive(lambda m: True, 30, "first notification")
+    assert first == "READY=1", f"READY must come first, got {daemon.messages}"
+    daemon.wait_until(lambda: daemon.ok_runs() == set(map(str, ExportType)), 120, "six ok syncs")
+    for export_type in ExportType:
+        assert stored(daemon.database, export_type) == truth(sim, export_type), export_type
+
+    # A broken file on SIGHUP: rejected, named, and the daemon goes on as before.
+    good = config.read_text()
+    config.write_text(
+        good.replace("[quiet_hours]\nenabled = false", '[quiet_hours]\nstart = "25:00"')
+    )
+    daemon.process.send_signal(signal.SIGHUP)
+    daemon.wait_until(lambda: "configuration not reloaded" in daemon.log(), 10, "reload refusal")
+    refusal = next(line for line in daemon.log().splitlines() if "not reloaded" in line)
+    assert "quiet_hours.start" in refusal and "25:00" in refusal
+    daemon.receive(lambda m: m == "RELOADING=1", 5, "RELOADING=1")
+    daemon.receive(lambda m: m == "READY=1", 5, "READY=1 after the reload")
+    daemon.receive(lambda m: m == "WATCHDOG=1", 5, "a watchdog ping after the reload")
+    assert daemon.process.poll() is None
+
+    # A good file is taken; a [portal] change is said to need a restart.
+    config.write_text(
+        good.replace("verify_tls = false", 'verify_tls = false\nlogin_timeout = "45s"')
+    )
+    daemon.process.send_signal(signal.SIGHUP)
+    daemon.wait_until(lambda: "configuration reloaded" in daemon.log(), 10, "a reload")
+    assert "changes to [portal] take effect at the next restart" in daemon.log()
+
+    took = daemon.stop()
+    assert took < 10
+    last = daemon.receive(lambda m: m == "STOPPING=1", 5, "STOPPING=1")
+    assert last == "STOPPING=1"
+
+    kinds = [m.split("=", 1)[0] for m in daemon.messages]
+    assert kinds.count("WATCHDOG") >= 2
+    statuses = [m for m in daemon.messages if m.startswith("STATUS=")]
+    assert any(s.startswith("STATUS=syncing ") for s in statuses), statuses
+    assert any(s.startswith("STATUS=idle") for s in statuses), statuses
+    assert kinds.index("READY") < kinds.index("WATCHDOG") < kinds.index("STOPPING")
+    assert kinds.index("READY") < kinds.index("STATUS")
+    assert daemon.browsers() == []
+    log = daemon.log()
+    assert PASSWORD not in log and "Traceback" not in log
+
+
+def queued(daemon: Daemon) -> list[str]:
+    return [str(t) for (t,) in daemon.rows("SELECT type FROM daemon_queue ORDER BY running DESC")]
+
+
+def test_sigterm_during_a_download_kills_the_browser_and_requeues(
+    sim: SimServer, tmp_path: Path, start_daemon: Callable[..., Daemon]
+) -> None:
+    sim.portal.faults.arm({"kind": FaultKind.SLOW_DOWNLOAD, "type": "customers", "rate": 2000})
+    daemon = start_daemon(write_config(tmp_path, sim.url, [CUSTOMERS]))
+    daemon.receive(lambda m: m.startswith("STATUS=syncing customers (download)"), 60, "a download")
+    assert daemon.browsers(), "the export runs in a browser"
+
+    took = daemon.stop()
+
+    assert took < 10
+    assert daemon.browsers() == []
+    assert queued(daemon) == ["customers"]
+    assert daemon.ok_runs() == set()
+    assert "SIGTERM received: stopping" in daemon.log()
+
+
+def test_sigterm_during_an_apply_rolls_it_back_and_requeues(
+    sim: SimServer, tmp_path: Path, start_daemon: Callable[..., Daemon]
+) -> None:
+    daemon = start_daemon(
+        write_config(tmp_path, sim.url, [CUSTOMERS]),
+        {"ARCHID_FAILPOINTS": "stall-before-commit"},
+    )
+    daemon.receive(lambda m: m.startswith("STATUS=syncing customers (apply)"), 60, "an apply")
+    # Every row is written inside the transaction when the drill holds it.
+    daemon.wait_until(lambda: "holding before COMMIT" in daemon.log(), 10, "the stalled apply")
+
+    took = daemon.stop()
+
+    assert took < 10
+    assert daemon.rows("SELECT count(*) FROM customers") == [(0,)]
+    assert daemon.rows("SELECT count(*) FROM changes") == [(0,)]
+    assert daemon.ok_runs() == set()
+    assert queued(daemon) == ["customers"]
+    assert daemon.browsers() == []
+
+    # The next start runs it again, to the end.
+    again = start_daemon(write_config(tmp_path, sim.url, [CUSTOMERS]))
+    again.wait_until(lambda: again.ok_runs() == {"customers"}, 60, "the requeued sync")
+    assert stored(again.database, CUSTOMERS) == truth(sim, CUSTOMERS)
+    again.stop()
+    assert queued(again) == []
