@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import apsw
 import trio
 
 from archid.config import EX_CONFIG, Config, ConfigError, load_config
@@ -48,8 +49,15 @@ def run_daemon(config_path: str | Path) -> int:
         log.warning("failure drills armed (ARCHID_FAILPOINTS): %s", ", ".join(sorted(drills)))
     try:
         trio.run(serve, config, Path(config_path))
-    except StoreError as exc:
-        log.critical("cannot use the database: %s", exc)
+    except (StoreError, apsw.Error) as exc:
+        # Before the first sync: the file's place or contents are wrong.
+        # Exit 1, not 78: systemd retries (the disk may not be mounted yet).
+        log.critical(
+            "cannot use the database %s ([database] path): %s: %s",
+            config.database.path,
+            type(exc).__name__,
+            exc,
+        )
         return 1
     return 0
 

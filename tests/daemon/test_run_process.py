@@ -345,3 +345,23 @@ def test_sigterm_during_an_apply_rolls_it_back_and_requeues(
     assert stored(again.database, CUSTOMERS) == truth(sim, CUSTOMERS)
     again.stop()
     assert queued(again) == []
+
+
+def test_a_database_that_cannot_be_opened_is_named_without_a_traceback(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:9/Archibald/", [CUSTOMERS])
+    config.write_text(
+        config.read_text().replace(
+            'path = "mirror.sqlite3"', 'path = "/proc/archid-nowhere/m.sqlite3"'
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "archid", "run", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "cannot use the database /proc/archid-nowhere/m.sqlite3 ([database] path)" in done.stderr
+    assert "Traceback" not in done.stderr and PASSWORD not in done.stderr
