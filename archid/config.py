@@ -394,12 +394,13 @@ class QuietHoursConfig:
 class RetryConfig:
     """Retries of a failed sync (``[retry]``).
 
-    Attempt ``n`` (from 1) waits ``min(max_delay, base_delay * 2**(n-1))``
-    seconds, randomly varied by up to ± ``jitter`` of that delay.
-    ``attempts`` counts the first try.
+    After a transient failure a sync is tried again up to ``retries``
+    times (the first try not counted). Retry ``n`` (from 1) waits
+    ``min(max_delay, base_delay * 2**(n-1))`` seconds, randomly varied by
+    up to ± ``jitter`` of that delay: by default 5 s, 10 s and 20 s.
     """
 
-    attempts: int = 3
+    retries: int = 3
     base_delay: float = 5.0
     max_delay: float = 300.0
     jitter: float = 0.1
@@ -509,7 +510,7 @@ SECTION_KEYS: Final[Mapping[str, tuple[str, ...]]] = types.MappingProxyType(
         "guard": ("min_export_share", "max_delete_share"),
         **{f"schedule.{export_type}": _SCHEDULE_KEYS for export_type in ExportType},
         "quiet_hours": ("enabled", "start", "end", "timezone"),
-        "retry": ("attempts", "base_delay", "max_delay", "jitter"),
+        "retry": ("retries", "base_delay", "max_delay", "jitter"),
         "browser": (
             "chromium",
             "chromedriver",
@@ -833,7 +834,7 @@ def _retry(section: _Section) -> RetryConfig:
             f" ({format_duration(base_delay)})",
         )
     return RetryConfig(
-        attempts=section.integer("attempts", defaults.attempts, minimum=1),
+        retries=section.integer("retries", defaults.retries, minimum=0),
         base_delay=base_delay,
         max_delay=max_delay,
         jitter=section.number("jitter", defaults.jitter, minimum=0.0, maximum=1.0),

@@ -112,7 +112,7 @@ def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
         end=time(6, 0),
         timezone=zoneinfo.ZoneInfo("Europe/Rome"),
     )
-    assert config.retry == RetryConfig(attempts=3, base_delay=5.0, max_delay=300.0, jitter=0.1)
+    assert config.retry == RetryConfig(retries=3, base_delay=5.0, max_delay=300.0, jitter=0.1)
     assert config.browser == BrowserConfig(
         chromium=Path("/usr/bin/chromium"),
         chromedriver=Path("/usr/bin/chromedriver"),
@@ -173,7 +173,7 @@ def test_values_are_read(tmp_path: Path) -> None:
         "login_timeout = 45\n"
         'download_timeout = "4m30s"\n'
         "[retry]\n"
-        "attempts = 5\n"
+        "retries = 5\n"
         "jitter = 0\n"
         "[metrics]\n"
         "enabled = false\n"
@@ -190,7 +190,7 @@ def test_values_are_read(tmp_path: Path) -> None:
     assert config.portal.daily_login_budget == 3
     assert config.portal.login_timeout == 45.0
     assert config.portal.download_timeout == 270.0
-    assert (config.retry.attempts, config.retry.jitter) == (5, 0.0)
+    assert (config.retry.retries, config.retry.jitter) == (5, 0.0)
     assert (config.metrics.enabled, config.metrics.port) == (False, 9100)
     assert config.load.max_load_average is None  # 0 switches the check off
     assert config.browser.language == "en-US"
@@ -359,7 +359,7 @@ def test_error_reads_file_line_key_message(tmp_path: Path, monkeypatch: pytest.M
             "port = true",
             "expected an integer, got a boolean (true)",
         ),
-        ("[retry]\nattempts = 2.5\n", "retry.attempts", "attempts", "got a float"),
+        ("[retry]\nretries = 2.5\n", "retry.retries", "retries", "got a float"),
         ('[browser]\nheadless = "yes"\n', "browser.headless", "headless", "true or false"),
         ("[retry]\njitter = true\n", "retry.jitter", "jitter", "expected a number"),
         ("[database]\npath = 5\n", "database.path", "path", "a path"),
@@ -410,7 +410,7 @@ def test_error_reads_file_line_key_message(tmp_path: Path, monkeypatch: pytest.M
         ("[metrics]\nport = 0\n", "metrics.port", "port = 0", "0 is not between 1 and 65535"),
         ("[metrics]\nport = 70000\n", "metrics.port", "port =", "not between 1 and 65535"),
         ('[metrics]\nhost = ""\n', "metrics.host", "host", "not a host name"),
-        ("[retry]\nattempts = 0\n", "retry.attempts", "attempts", "0 is less than 1"),
+        ("[retry]\nretries = -1\n", "retry.retries", "retries", "-1 is less than 0"),
         ("[retry]\njitter = 2\n", "retry.jitter", "jitter", "2 is not between 0.0 and 1.0"),
         (
             '[retry]\nbase_delay = "10m"\n',

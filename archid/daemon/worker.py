@@ -156,7 +156,7 @@ class Worker:
         history: list[Attempt] = []
         self._on_running(request)
         with trio.CancelScope() as scope:
-            for attempt in range(1, max(1, self.retry.attempts) + 1):
+            for attempt in range(1, max(0, self.retry.retries) + 2):
                 run_id = self._new_run_id(request, attempt)
                 self.current = Running(request, run_id, attempt, self._clock.now(), scope)
                 self._publish(EventKind.STARTED, request, run_id, f"attempt {attempt}")
@@ -174,7 +174,7 @@ class Worker:
                         data={"error": failure.error},
                     )
                     self._breaker.failed(failure.transient)
-                    if not failure.transient or attempt >= self.retry.attempts:
+                    if not failure.transient or attempt > self.retry.retries:
                         self._give_up(request, started, history)
                         break
                     if not self._breaker.allows():

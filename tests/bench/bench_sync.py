@@ -175,7 +175,7 @@ path = "archid.sqlite3"
 enabled = false
 
 [retry]
-attempts = 3
+retries = 2
 base_delay = "2s"
 max_delay = "10s"
 

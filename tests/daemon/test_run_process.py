@@ -70,7 +70,7 @@ enabled = false
 max_load_average = 0
 
 [retry]
-attempts = 2
+retries = 1
 base_delay = "1s"
 max_delay = "2s"
 

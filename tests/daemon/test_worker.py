@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from archid.portal.errors import PortalUnavailable, Stage
 from archid.records import ExportType
 
 ORDERS, CUSTOMERS = ExportType.ORDERS, ExportType.CUSTOMERS
-NO_JITTER = RetryConfig(attempts=3, base_delay=5.0, max_delay=300.0, jitter=0.0)
+NO_JITTER = RetryConfig(retries=2, base_delay=5.0, max_delay=300.0, jitter=0.0)
 
 
 @dataclass
@@ -133,8 +134,21 @@ async def test_transient_failures_are_retried_with_exponential_backoff(
     assert harness.health.of(ORDERS).last_success is not None
 
 
+async def test_by_default_three_retries_after_5_10_and_20_seconds(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def down(request: Request, attempt: int) -> SyncResult:
+        raise PortalUnavailable("HTTP 503", Stage.PAGE_LOAD)
+
+    defaults = dataclasses.replace(RetryConfig(), jitter=0.0)
+    harness = await run_with(down, [Request(ORDERS, 6)], retry=defaults, threshold=10)
+    assert [round(at, 3) for _, _, at in harness.calls] == [0.0, 5.0, 15.0, 35.0]
+    [letter] = harness.letters
+    assert [a.number for a in letter.attempts] == [1, 2, 3, 4]
+
+
 def test_backoff_doubles_up_to_the_cap_with_bounded_jitter() -> None:
-    retry = RetryConfig(attempts=8, base_delay=5.0, max_delay=30.0, jitter=0.1)
+    retry = RetryConfig(retries=7, base_delay=5.0, max_delay=30.0, jitter=0.1)
     rng = random.Random(3)
     delays = [backoff(retry, n, rng) for n in range(1, 6)]
     for delay, nominal in zip(delays, (5, 10, 20, 30, 30), strict=True):
