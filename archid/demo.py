@@ -396,22 +396,30 @@ class Setup:
     portal: Portal
 
 
-def write_config(state_dir: Path, url: str, options: PortalOptions, every: float) -> Path:
-    """A configuration for the daemon against the simulator, in ``state_dir``."""
+def write_config(state_dir: Path, url: str, options: PortalOptions, every: float | None) -> Path:
+    """A configuration for the daemon against the simulator, in ``state_dir``.
+
+    Every type is due every ``every`` seconds, the first syncs staggered;
+    ``None`` turns the schedule off (only requests run: the benchmark).
+    """
     password = state_dir / "portal-password"
     password.write_text(options.password + "\n")
     password.chmod(0o600)
-    step = every / 12
-    schedules = "\n".join(
-        f'[schedule.{t}]\nevery = "{every:g}s"\noffset = "{i * step:g}s"\n'
-        for i, t in enumerate(STAGGER)
-    )
+    if every is None:
+        schedules = "\n".join(f"[schedule.{t}]\nenabled = false\n" for t in STAGGER)
+    else:
+        step = every / 12
+        schedules = "\n".join(
+            f'[schedule.{t}]\nevery = "{every:g}s"\noffset = "{i * step:g}s"\n'
+            for i, t in enumerate(STAGGER)
+        )
     text = f"""# written by `archid demo`: the daemon against the simulated portal
 [portal]
 url = "{url}"
 username = "{options.user}"
 password_file = "portal-password"
 verify_tls = false
+daily_login_budget = 40
 
 [database]
 path = "archid.sqlite3"

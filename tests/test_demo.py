@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from archid.portal.processes import Process, snapshot
+from archid.portal.processes import Process
 from archid.records import ExportType
+from tests.browsers import browsers_marked as marked
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,19 +61,7 @@ class DemoRun:
 
 
 def browsers_marked(marker: str) -> list[Process]:
-    """Running (not zombie) browser processes whose environment carries ``marker``."""
-    wanted = f"{MARKER}={marker}".encode()
-    found = []
-    for pid, process in snapshot().items():
-        if not (process.is_browser and process.alive):
-            continue
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
-            continue
-        if wanted in environ.split(b"\0"):
-            found.append(process)
-    return found
+    return marked(MARKER, marker)
 
 
 def parse_tables(lines: list[str]) -> dict[int, dict[str, dict[str, int]]]:

@@ -57,7 +57,7 @@ from archid.config import load_config
 from archid.daemon.events import EventBus, EventKind
 from archid.daemon.main import serve
 from archid.daemon.service import Daemon
-from archid.demo import change_portal
+from archid.demo import change_portal, write_config
 from archid.portal.client import Timeouts
 from archid.records import ExportType
 from archid.sim.cache import ExportCache, default_cache_dir
@@ -150,43 +150,6 @@ async def with_daemon(config_path: Path, body: Callable[[Daemon, Events], Awaita
             nursery.cancel_scope.cancel()
     if interrupted:
         raise KeyboardInterrupt
-
-
-def write_config(state_dir: Path, url: str, options: PortalOptions) -> Path:
-    """The daemon's configuration: the simulator, no schedule, no quiet hours."""
-    password = state_dir / "portal-password"
-    password.write_text(options.password + "\n")
-    password.chmod(0o600)
-    schedules = "\n".join(f"[schedule.{t}]\nenabled = false\n" for t in ExportType)
-    path = state_dir / "config.toml"
-    path.write_text(
-        f"""[portal]
-url = "{url}"
-username = "{options.user}"
-password_file = "portal-password"
-verify_tls = false
-daily_login_budget = 40
-
-[database]
-path = "archid.sqlite3"
-
-{schedules}
-[quiet_hours]
-enabled = false
-
-[retry]
-retries = 2
-base_delay = "2s"
-max_delay = "10s"
-
-[metrics]
-enabled = false
-
-[load]
-max_load_average = 0
-"""
-    )
-    return path
 
 
 def run_row(database: Path, store_run: int) -> dict[str, Any]:
@@ -361,7 +324,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="archid-bench-sync-") as tmp:
             state = Path(tmp)
-            config_path = write_config(state, server.url, options)
+            config_path = write_config(state, server.url, options, None)
             bench = Bench(
                 portal,
                 cache,

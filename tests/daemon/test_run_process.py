@@ -27,13 +27,13 @@ from pathlib import Path
 import apsw
 import pytest
 
-from archid.portal.processes import snapshot
 from archid.records import ExportType, record_key, to_json
 from archid.sim.faults import FaultKind
 from archid.sim.layouts import expected_records
 from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
 from archid.store import open_database
+from tests.browsers import browsers_marked
 from tests.conftest import ROOT
 
 PASSWORD = "Pw-" + uuid.uuid4().hex[:12]
@@ -153,18 +153,7 @@ class Daemon:
 
     def browsers(self) -> list[int]:
         """Live (not zombie) browser processes carrying this daemon's marker."""
-        wanted = f"{MARKER}={self.marker}".encode()
-        found = []
-        for pid, process in snapshot().items():
-            if not (process.is_browser and process.alive):
-                continue
-            try:
-                environ = Path(f"/proc/{pid}/environ").read_bytes()
-            except OSError:
-                continue
-            if wanted in environ.split(b"\0"):
-                found.append(pid)
-        return found
+        return [process.pid for process in browsers_marked(MARKER, self.marker)]
 
 
 @pytest.fixture
