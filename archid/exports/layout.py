@@ -60,9 +60,38 @@ class ExportSpec:
     file_names: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class BadCell:
+    """A cell of a non-key column whose text its column cannot hold.
+
+    The record is still yielded, with ``field`` in its ``unread`` set: the
+    store keeps the value it has. ``page`` is the 1-based page that shows
+    the cell, ``row`` the row's 1-based position under that page's header,
+    ``column`` the header as printed, ``text`` the cell's lines joined by
+    `` / ``, ``reason`` the converter's short explanation.
+    """
+
+    column: str
+    field: str
+    page: int
+    row: int
+    text: str
+    reason: str
+
+
+#: At most this many :class:`BadCell` entries are kept per parse; the rest are counted.
+BAD_CELLS_KEPT = 100
+
+
 @dataclass(slots=True)
 class ParseStats:
-    """What a parse saw: for ``archid parse --stats`` and the sync's run record."""
+    """What a parse saw: for ``archid parse --stats`` and the sync's run record.
+
+    ``warnings`` are sentences for the log and the run's record (unknown
+    columns ignored, optional columns absent, a column that failed in most
+    rows, …). ``bad_cells`` holds the first :data:`BAD_CELLS_KEPT` bad
+    cells and ``bad_cell_count`` counts them all.
+    """
 
     pages: int = 0
     cycle_length: int = 0
@@ -72,4 +101,6 @@ class ParseStats:
     dropped: dict[str, int] = field(default_factory=dict)
     summary: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    bad_cells: list[BadCell] = field(default_factory=list)
+    bad_cell_count: int = 0
     seconds: float = 0.0
