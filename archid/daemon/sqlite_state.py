@@ -3,7 +3,7 @@
 Its own connection, so that its small writes never join the transaction of
 an apply running in the worker thread on the store's connection. Tables
 (created by the store's migration 2, see
-:data:`archid.store.schema.DAEMON_DDL`):
+:data:`archid.store.ddl_history.V2`):
 
 * ``daemon_last_runs``: when each type last synced (scheduling survives restarts);
 * ``daemon_pauses``: ``*`` for "everything", else a paused type;

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 import trio
 
@@ -30,11 +30,11 @@ from archid.daemon.queue import Request
 from archid.daemon.worker import SyncResult
 from archid.exports import SPECS, parse_export
 from archid.exports.errors import ExportParseError
-from archid.exports.layout import ParseStats
+from archid.exports.layout import BadCell, ParseStats
 from archid.portal.client import ExportResult
 from archid.portal.errors import PortalError, Stage
 from archid.records import ExportType, Record
-from archid.store import Database, RunMeta, apply_sync, record_failed_run
+from archid.store import Database, RunMeta, apply_sync, record_failed_run, warnings_summary
 
 log = logging.getLogger("archid.sync")
 
@@ -122,6 +122,7 @@ class SyncJob:
             pages=stats.pages,
             dropped=sum(stats.dropped.values()),
             stage_seconds=seconds,
+            **_parse_report(export_type, stats),
         )
         cancelled = threading.Event()
         connection = self._db.connection
@@ -219,10 +220,31 @@ class SyncJob:
                     bytes=download.bytes if download else None,
                     pages=stats.pages or None,
                     stage_seconds=seconds,
+                    **_parse_report(request.type, stats),
                 ),
             )
         except Exception:  # recording must not hide the sync's own error
             log.exception("could not record the failed %s run", request.type)
+
+
+class _ParseReport(TypedDict):
+    warnings: list[str]
+    bad_cells: list[BadCell]
+    bad_cell_count: int
+
+
+def _parse_report(export_type: ExportType, stats: ParseStats) -> _ParseReport:
+    """What the parse reported beside its records, for the run's record; logs
+    it as one warning line (summarised when long)."""
+    report = _ParseReport(
+        warnings=list(stats.warnings),
+        bad_cells=list(stats.bad_cells),
+        bad_cell_count=stats.bad_cell_count,
+    )
+    line = warnings_summary(export_type, RunMeta(**report))
+    if line is not None:
+        log.warning("%s", line)
+    return report
 
 
 async def run_interruptibly(fn: Callable[[], T], interrupt: Callable[[], None]) -> T:

@@ -2,9 +2,10 @@
 
 One database file in WAL mode (:func:`open_database`), migrated at open; one
 table per export type mirroring the records of :mod:`archid.records`;
-``sync_runs``, one row per sync attempt; ``changes``, the append-only change
-feed (:func:`changes_since`). :func:`apply_sync` applies one export with the
-rules that keep the mirror honest (see :mod:`archid.store.apply`). The
+``sync_runs``, one row per sync attempt (with the parse's warnings);
+``changes``, the append-only change feed (:func:`changes_since`);
+``key_map``, how keys of before migration 3 translate. :func:`apply_sync`
+applies one export with the rules that keep the mirror honest (see :mod:`archid.store.apply`). The
 tables, columns and the safe way to read them are documented in
 ``docs/database.md``.
 """
@@ -24,6 +25,7 @@ from archid.store.errors import (
     SchemaMismatchError,
     SchemaTooNewError,
     StoreError,
+    UnreadFieldError,
 )
 from archid.store.migrations import SCHEMA_VERSION
 from archid.store.runs import (
@@ -35,6 +37,7 @@ from archid.store.runs import (
     Trigger,
     list_runs,
     record_failed_run,
+    warnings_summary,
 )
 from archid.store.schema import TABLES, TableSpec
 
@@ -56,6 +59,7 @@ __all__ = [
     "StoreError",
     "TableSpec",
     "Trigger",
+    "UnreadFieldError",
     "apply_sync",
     "changes_since",
     "latest_seq",
@@ -65,4 +69,5 @@ __all__ = [
     "record_failed_run",
     "system_clock",
     "utc_text",
+    "warnings_summary",
 ]

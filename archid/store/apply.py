@@ -22,9 +22,19 @@ answer to a way earlier systems lost or corrupted data (spec section 3):
   load (no live rows) is exempt from the two shares.
 * **Decimals are compared by value**: ``12.5`` and ``12.50`` are the same
   amount, and the stored text keeps its first form.
-* **Keys are the records' canonical keys** (:func:`archid.records.record_key`;
-  a draft order without a number is keyed by its own ID). Duplicate keys in
-  one export keep the first row and count the rest as dropped.
+* **An unread field keeps its stored value.** A field in a record's
+  ``unread`` set (its cell could not be read, or the export does not show
+  its column) is unknown, not empty: the stored value stays, it is never
+  cleared nor noted as a pending blank (a note it already has stays as it
+  is), and a new row stores NULL for it. A key field or a required field
+  cannot be unread (:class:`~archid.store.errors.UnreadFieldError`).
+* **Keys are the records' stable keys** (:func:`archid.records.record_key`):
+  business numbers, not the internal IDs the ERP renumbers, so a
+  renumbering is a run of updates of ``id``. Duplicate keys in one export
+  keep the first row and count the rest as dropped. The one key that
+  changes is a pending order's (see :mod:`archid.store.rekey`): the row
+  takes its new key in place, one ``update`` entry whose ``old_key`` says
+  what it was.
 """
 
 from __future__ import annotations
@@ -39,7 +49,8 @@ from decimal import Decimal
 from archid.config import GuardConfig
 from archid.records import ExportType, Record
 from archid.store.database import Database, SeenCache, utc_text
-from archid.store.errors import ExportTypeError
+from archid.store.errors import ExportTypeError, UnreadFieldError
+from archid.store.rekey import order_rekeys
 from archid.store.runs import (
     Mode,
     Outcome,
@@ -67,7 +78,9 @@ class _Plan:
     unchanged_keys: list[str] = field(default_factory=list)
     mark_missing: list[str] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
-    feed: list[tuple[str, str, str | None]] = field(default_factory=list)  # key, op, fields
+    rekeys: dict[str, str] = field(default_factory=dict)  # new key -> stored key
+    # key, op, fields, old_key
+    feed: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
     cache: SeenCache = field(default_factory=dict)
     updated: int = 0
     restored: int = 0
@@ -86,6 +99,20 @@ class _Stored:
     @property
     def live(self) -> int:
         return len(self.clean) + sum(1 for deleted, _ in self.attention.values() if not deleted)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.clean or key in self.attention
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredRow:
+    """One stored row, as :meth:`_Run._merge` needs it."""
+
+    values: SqlRow
+    pending: list[str]
+    deleted: bool
+    missing_count: int
+    content_hash: bytes
 
 
 def apply_sync(
@@ -171,14 +198,42 @@ def _collect(spec: TableSpec, records: Iterable[Record]) -> tuple[dict[str, Reco
     if foreign:
         names = sorted(kind.__name__ for kind in foreign)
         raise ExportTypeError(f"{spec.name} holds {record_type.__name__} records, not {names}")
-    key_of = operator.attrgetter(spec.key_name)
+    key_of = spec.key_of
     incoming: dict[str, Record] = dict(zip(map(key_of, records), records, strict=True))
     if len(incoming) < len(records):
         # Duplicates: dict() kept the last of each; keep the first instead.
         incoming = {}
         for record in records:
             incoming.setdefault(key_of(record), record)
+    _check_unread(spec, filter(_unread_of, records))
     return incoming, len(records)
+
+
+_unread_of = operator.attrgetter("unread")
+
+
+def _check_unread(spec: TableSpec, flagged: Iterable[Record]) -> None:
+    """Raise UnreadFieldError for a record whose unread set names a field the
+    store cannot keep unknown (a key field, a required one, or no field)."""
+    optional = {column.name for column in spec.columns if not column.not_null}
+    allowed = optional - spec.key_fields
+    for record in flagged:
+        bad = record.unread - allowed
+        if not bad:
+            continue
+        what = [f"{name} ({_why_not_unread(spec, name)})" for name in sorted(bad)]
+        raise UnreadFieldError(
+            f"{spec.name} record {spec.key_of(record)!r} has unread fields the store cannot"
+            f" keep unknown: {', '.join(what)}"
+        )
+
+
+def _why_not_unread(spec: TableSpec, name: str) -> str:
+    if name in spec.key_fields:
+        return "a key field"
+    if name in spec.field_names:
+        return "required"
+    return "not a field"
 
 
 class _Run:
@@ -291,14 +346,27 @@ class _Run:
     def _load(self, incoming: dict[str, Record]) -> None:
         """Plan a first load: every record is an insert (the fastest path;
         the feed entries are written by one statement in :meth:`_feed`)."""
-        to_row = self.spec.to_row
         now = self.now
-        rows = [to_row(record) for record in incoming.values()]
-        hashes = [row_hash(row) for row in rows]
-        self.plan.inserts = [(*row, h, now, now) for row, h in zip(rows, hashes, strict=True)]
-        self.plan.cache = {
-            key: (record, h) for (key, record), h in zip(incoming.items(), hashes, strict=True)
-        }
+        cache = self.plan.cache
+        inserts = self.plan.inserts
+        for key, record in incoming.items():
+            row, cacheable = self._new_row(record)
+            content_hash = row_hash(row)
+            inserts.append((key, *row, content_hash, now, now))
+            if cacheable:
+                cache[key] = (record, content_hash)
+
+    def _new_row(self, record: Record) -> tuple[SqlRow, bool]:
+        """The row a new record is stored as, and whether it is the record's own
+        (an unread field is stored NULL, whatever the record holds)."""
+        row = self.spec.to_row(record)
+        if not record.unread:
+            return row, True
+        blanked = tuple(
+            None if column.name in record.unread else value
+            for column, value in zip(self.spec.columns, row, strict=True)
+        )
+        return blanked, blanked == row
 
     def _classify(self, incoming: dict[str, Record], stored: _Stored) -> None:
         """Sort the incoming records into inserts, unchanged rows and rows
@@ -311,10 +379,7 @@ class _Run:
         fresh = plan.cache
         clean = stored.clean
         attention = stored.attention
-        inserts = plan.inserts
         unchanged = plan.unchanged_keys
-        feed = plan.feed
-        now = self.now
         # The common case first, as one comprehension: a record equal to
         # the one this process last stored under the same hash is unchanged,
         # with no conversion and no hashing.
@@ -327,6 +392,7 @@ class _Run:
         )
         known = set(unchanged)
         slow: list[str] = []
+        new: list[str] = []
         for key, record in incoming.items():
             if key in known:
                 continue
@@ -341,50 +407,84 @@ class _Run:
             elif key in attention:
                 slow.append(key)
             else:
-                row = to_row(record)
-                content_hash = row_hash(row)
-                inserts.append((*row, content_hash, now, now))
-                feed.append((key, "insert", None))
-                fresh[key] = (record, content_hash)
+                new.append(key)
+        if new and spec.export_type is ExportType.ORDERS:
+            plan.rekeys = order_rekeys(
+                self.connection, spec, incoming, new, stored, full=self.mode == "full"
+            )
+        self._insert(incoming, new)
+        slow += plan.rekeys
         for start in range(0, len(slow), _LOOKUP_CHUNK):
             chunk = slow[start : start + _LOOKUP_CHUNK]
-            rows = self._stored_rows(chunk)
+            rows = self._stored_rows([plan.rekeys.get(key, key) for key in chunk])
             for key in chunk:
-                self._merge(key, incoming[key], rows[key])
+                old_key = plan.rekeys.get(key)
+                self._merge(key, incoming[key], rows[old_key or key], old_key)
 
-    def _stored_rows(self, keys: list[str]) -> dict[str, tuple[SqlRow, set[str], bool]]:
-        """The stored values, pending blanks and deleted flag of *keys*."""
+    def _insert(self, incoming: dict[str, Record], keys: list[str]) -> None:
+        """Plan the insert of the records of *keys* that take no stored row's key."""
+        plan = self.plan
+        now = self.now
+        for key in keys:
+            if key in plan.rekeys:
+                continue
+            record = incoming[key]
+            row, cacheable = self._new_row(record)
+            content_hash = row_hash(row)
+            plan.inserts.append((key, *row, content_hash, now, now))
+            plan.feed.append((key, "insert", None, None))
+            if cacheable:
+                plan.cache[key] = (record, content_hash)
+
+    def _stored_rows(self, keys: list[str]) -> dict[str, _StoredRow]:
+        """The stored rows of *keys* (stored keys), with their bookkeeping."""
         spec = self.spec
         columns = ", ".join(quote(name) for name in spec.field_names)
         sql = (
-            f"SELECT {columns}, pending_blank, deleted_at IS NOT NULL FROM {self.table}"
+            f"SELECT {self.key}, {columns}, pending_blank, deleted_at IS NOT NULL,"
+            f" missing_count, content_hash FROM {self.table}"
             f" WHERE {self.key} IN ({', '.join('?' * len(keys))})"
         )
-        width = len(spec.columns)
-        out: dict[str, tuple[SqlRow, set[str], bool]] = {}
+        end = len(spec.columns) + 1
+        out: dict[str, _StoredRow] = {}
         for row in self.connection.execute(sql, keys):
-            values: SqlRow = tuple(row[:width])
-            pending = set(json.loads(row[width])) if row[width] else set()
-            out[str(values[spec.key_index])] = (values, pending, bool(row[width + 1]))
+            pending, deleted, missing_count, content_hash = row[end:]
+            out[row[0]] = _StoredRow(
+                values=tuple(row[1:end]),
+                pending=json.loads(pending) if pending else [],
+                deleted=bool(deleted),
+                missing_count=missing_count,
+                content_hash=content_hash,
+            )
         return out
 
-    def _merge(self, key: str, record: Record, stored: tuple[SqlRow, set[str], bool]) -> None:
-        """Work out the write of a known row whose hash or state differs."""
+    def _merge(self, key: str, record: Record, stored: _StoredRow, old_key: str | None) -> None:
+        """Work out the write of a known row whose hash or state differs
+        (*old_key*: the row's stored key, when it takes the new *key*)."""
         spec = self.spec
         plan = self.plan
-        old, pending, deleted = stored
+        old, pending = stored.values, stored.pending
         new = spec.to_row(record)
+        unread = record.unread
         merged = list(new)
-        held: list[str] = []
+        notes: list[str] = []  # pending_blank after this run
+        held = 0
         for index, column in enumerate(spec.columns):
-            value, before = new[index], old[index]
+            value, before, name = new[index], old[index], column.name
+            if unread and name in unread:
+                # Unknown, not empty: keep the value and whatever note it has.
+                merged[index] = before
+                if name in pending:
+                    notes.append(name)
+                continue
             if value == before:
                 continue
             if value is None:
-                if column.name not in pending:
+                if name not in pending:
                     # First export without it: keep the value until the next agrees.
                     merged[index] = before
-                    held.append(column.name)
+                    notes.append(name)
+                    held += 1
                 # else: the second export in a row without it clears it
             elif (
                 before is not None
@@ -393,45 +493,60 @@ class _Run:
             ):
                 merged[index] = before  # the same amount, written differently
         row = tuple(merged)
-        changed = [c.name for c, a, b in zip(spec.columns, row, old, strict=True) if a != b]
         content_hash = row_hash(row)
+        if row == new:
+            # The stored row is exactly this record: the fast path may use it.
+            plan.cache[key] = (record, content_hash)
+        if (
+            old_key is None
+            and not stored.deleted
+            and not stored.missing_count
+            and content_hash == stored.content_hash
+            and set(notes) == set(pending)
+        ):
+            # Nothing to write: the values kept (unread, or equal amounts) are the stored ones.
+            plan.unchanged_keys.append(key)
+            return
+        changed = [c.name for c, a, b in zip(spec.columns, row, old, strict=True) if a != b]
         op: str | None
-        if deleted:
+        if stored.deleted:
             op = "restore"
             plan.restored += 1
-        elif changed:
+        elif changed or old_key is not None:
             op = "update"
             plan.updated += 1
         else:
             op = None
             plan.rewritten += 1
-        plan.blanks_held += len(held)
+        plan.blanks_held += held
         plan.updates.append(
             (
                 *row,
                 content_hash,
                 self.now if op else None,
-                json.dumps(held) if held else None,
+                json.dumps(notes) if notes else None,
                 key,
             )
         )
         if op is not None:
-            plan.feed.append((key, op, json.dumps(changed) if op == "update" else None))
-        if row == new:
-            # The stored row is exactly this record: the fast path may use it.
-            plan.cache[key] = (record, content_hash)
+            fields = json.dumps(changed) if op == "update" else None
+            plan.feed.append((key, op, fields, old_key))
 
     def _absent(self, incoming: dict[str, Record], stored: _Stored) -> None:
         """Mark live rows absent from a full export missing, or delete them
-        if the previous full export lacked them too."""
+        if the previous full export lacked them too. A row that took a new
+        key is not absent."""
         plan = self.plan
-        plan.mark_missing.extend(key for key in stored.clean if key not in incoming)
+        moved = set(plan.rekeys.values())
+        plan.mark_missing.extend(
+            key for key in stored.clean if key not in incoming and key not in moved
+        )
         for key, (deleted, missing_count) in stored.attention.items():
-            if deleted or key in incoming:
+            if deleted or key in incoming or key in moved:
                 continue
             if missing_count >= 1:
                 plan.deletes.append(key)
-                plan.feed.append((key, "delete", None))
+                plan.feed.append((key, "delete", None, None))
             else:
                 plan.mark_missing.append(key)
 
@@ -442,12 +557,17 @@ class _Run:
         table, key, now = self.table, self.key, self.now
         names = [quote(name) for name in self.spec.field_names]
         if plan.inserts:
-            width = len(names) + 3
+            width = len(names) + 4
             connection.executemany(
-                f"INSERT INTO {table} ({', '.join(names)}, content_hash, first_seen,"
+                f"INSERT INTO {table} ({key}, {', '.join(names)}, content_hash, first_seen,"
                 f" last_changed) VALUES ({', '.join('?' * width)})",
                 plan.inserts,
             )
+        if plan.rekeys:
+            # New keys are keys no row has: these cannot collide.
+            moves = [(new, old) for new, old in plan.rekeys.items()]
+            for name in (table, self.quoted_seen):
+                connection.executemany(f"UPDATE {name} SET {key} = ? WHERE {key} = ?", moves)
         if plan.updates:
             assignments = ", ".join(f"{name} = ?" for name in names)
             connection.executemany(
@@ -486,7 +606,7 @@ class _Run:
         if plan.inserts:
             self.connection.executemany(
                 f"INSERT INTO {seen} ({self.key}, last_seen) VALUES (?, ?)",
-                [(row[self.spec.key_index], self.now) for row in plan.inserts],
+                [(row[0], self.now) for row in plan.inserts],
             )
         known = len(plan.unchanged_keys) + len(plan.updates)
         if self.mode == "full" and known >= _BULK_TOUCH:
@@ -520,8 +640,9 @@ class _Run:
             count = len(plan.feed)
             kind, run_id = self.spec.name, self.run_id
             self.connection.executemany(
-                "INSERT INTO changes (type, key, op, run_id, fields) VALUES (?, ?, ?, ?, ?)",
-                [(kind, k, op, run_id, fields) for k, op, fields in plan.feed],
+                "INSERT INTO changes (type, key, op, run_id, fields, old_key)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(kind, k, op, run_id, fields, old) for k, op, fields, old in plan.feed],
             )
         else:
             return None, None

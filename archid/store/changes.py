@@ -3,9 +3,12 @@
 Every row the apply inserts, updates, deletes or restores adds one entry,
 in the same transaction: ``seq`` (gap-free, increasing, never reused),
 ``type``, ``key``, ``op`` (``insert``, ``update``, ``delete``,
-``restore``), ``run_id`` (the ``sync_runs`` row) and, for an update, the
-JSON list of the fields that changed. Entries are never modified or
-deleted.
+``restore``), ``run_id`` (the ``sync_runs`` row), for an update the JSON
+list of the fields that changed, and ``old_key``: NULL, except when the
+row's key changed in this entry (a pending order that got its order
+number, or one the ERP renumbered): then ``key`` is the row's new key and
+``old_key`` the one it had until then; the op is ``update`` (``restore``
+if the row was deleted). Entries are never modified or deleted.
 
 A consumer remembers the last ``seq`` it processed and asks for what came
 after it (:func:`changes_since`); it then reads the current rows of the
@@ -28,7 +31,8 @@ ChangeOp = Literal["insert", "update", "delete", "restore"]
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
-    """One entry of the change feed; ``fields`` is empty except for updates."""
+    """One entry of the change feed; ``fields`` is empty except for updates,
+    ``old_key`` ``None`` except where the row's key changed."""
 
     seq: int
     export_type: ExportType
@@ -36,6 +40,7 @@ class FeedEntry:
     op: ChangeOp
     run_id: int
     fields: tuple[str, ...] = ()
+    old_key: str | None = None
 
 
 def changes_since(
@@ -53,7 +58,7 @@ def changes_since(
     """
     if limit <= 0:
         raise ValueError(f"limit must be positive, not {limit}")
-    sql = "SELECT seq, type, key, op, run_id, fields FROM changes WHERE seq > ?"
+    sql = "SELECT seq, type, key, op, run_id, fields, old_key FROM changes WHERE seq > ?"
     args: list[object] = [seq]
     if types is not None:
         names = [ExportType(t).value for t in types]
@@ -69,6 +74,7 @@ def changes_since(
             op=row[3],
             run_id=row[4],
             fields=tuple(json.loads(row[5])) if row[5] else (),
+            old_key=row[6],
         )
         for row in db.connection.execute(sql, args)
     ]

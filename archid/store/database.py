@@ -100,14 +100,10 @@ class Database:
     ) -> dict[str, Record]:
         """The stored records of *export_type* by key, live ones unless asked."""
         spec = TABLES[export_type]
-        columns = ", ".join(quote(name) for name in spec.field_names)
+        columns = ", ".join(quote(name) for name in (spec.key_name, *spec.field_names))
         where = "" if include_deleted else " WHERE deleted_at IS NULL"
         sql = f"SELECT {columns} FROM {quote(spec.name)}{where}"
-        out: dict[str, Record] = {}
-        for row in self.connection.execute(sql):
-            record = spec.from_row(row)
-            out[row[spec.key_index]] = record
-        return out
+        return {row[0]: spec.from_row(row[1:]) for row in self.connection.execute(sql)}
 
 
 def open_database(

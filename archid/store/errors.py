@@ -36,3 +36,9 @@ class SchemaMismatchError(StoreError):
 
 class ExportTypeError(StoreError, TypeError):
     """A record passed to the apply is not of the run's export type."""
+
+
+class UnreadFieldError(StoreError, ValueError):
+    """A record says a field could not be read that the store cannot do
+    without: a field of its key, a field that is not optional, or a name
+    that is not one of its fields. Raised before anything is written."""

@@ -8,10 +8,12 @@ two processes starting together cannot both apply it. A database whose
 version is higher than :data:`SCHEMA_VERSION` is refused untouched
 (:class:`~archid.store.errors.SchemaTooNewError`).
 
-Released migrations are never edited: a change to a record's fields needs a
-new migration (``ALTER TABLE … ADD COLUMN``), and :func:`check_schema`,
-run at every open, makes a forgotten one fail loudly instead of writing
-into the wrong columns.
+A new file goes through every migration too, so the path an old database
+takes is the path every test takes. Released migrations are never edited:
+each runs the DDL frozen for it in :mod:`archid.store.ddl_history`, never
+the shape of the day, and a change to a record's fields needs a new
+migration. :func:`check_schema`, run at every open, makes a forgotten one
+fail loudly instead of writing into the wrong columns.
 """
 
 from __future__ import annotations
@@ -20,16 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from archid.store import ddl_history
 from archid.store.errors import SchemaMismatchError, SchemaTooNewError
-from archid.store.schema import (
-    BOOKKEEPING,
-    CHANGES_DDL,
-    DAEMON_DDL,
-    RUNS_INDEX_DDL,
-    SYNC_RUNS_DDL,
-    TABLES,
-    quote,
-)
+from archid.store.migrate_v3 import migrate_v3
+from archid.store.schema import BOOKKEEPING, KEY, TABLES, quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,23 +37,22 @@ class Migration:
     apply: Callable[[Any], None]
 
 
-def _v1(connection: Any) -> None:
-    connection.execute(SYNC_RUNS_DDL)
-    connection.execute(RUNS_INDEX_DDL)
-    connection.execute(CHANGES_DDL)
-    for spec in TABLES.values():
-        for statement in spec.ddl():
+def _run(statements: tuple[str, ...]) -> Callable[[Any], None]:
+    def apply(connection: Any) -> None:
+        for statement in statements:
             connection.execute(statement)
 
-
-def _v2(connection: Any) -> None:
-    for statement in DAEMON_DDL:
-        connection.execute(statement)
+    return apply
 
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (
-    Migration(1, "the six record tables, sync_runs and changes", _v1),
-    Migration(2, "the daemon's last runs, pauses, queue and dead letters", _v2),
+    Migration(1, "the six record tables, sync_runs and changes", _run(ddl_history.V1)),
+    Migration(2, "the daemon's last runs, pauses, queue and dead letters", _run(ddl_history.V2)),
+    Migration(
+        3,
+        "stable keys and spec v2 field names; key_map; sync_runs.warnings; changes.old_key",
+        migrate_v3,
+    ),
 )
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
@@ -102,12 +97,18 @@ def migrate(connection: Any, path: str) -> list[int]:
     return applied
 
 
+#: Columns ``sync_runs`` and ``changes`` must end with (the latest migration's).
+_RUNS_LAST: Final = "warnings"
+_CHANGES_LAST: Final = "old_key"
+
+
 def check_schema(connection: Any) -> None:
     """Raise :class:`SchemaMismatchError` unless every record table has exactly
-    the columns the record dataclasses and :data:`BOOKKEEPING` call for."""
+    the columns the record dataclasses and :data:`BOOKKEEPING` call for (and
+    ``sync_runs``, ``changes`` the latest migration's)."""
     for spec in TABLES.values():
-        found = [row[1] for row in connection.execute(f"PRAGMA table_info({quote(spec.name)})")]
-        expected = [*spec.field_names, *(name for name, _ in BOOKKEEPING)]
+        found = _columns(connection, spec.name)
+        expected = [KEY, *spec.field_names, *(name for name, _ in BOOKKEEPING)]
         if found != expected:
             missing = sorted(set(expected) - set(found))
             extra = sorted(set(found) - set(expected))
@@ -115,6 +116,14 @@ def check_schema(connection: Any) -> None:
                 f"table {spec.name!r} does not match {spec.record_type.__name__}"
                 f" (missing {missing}, unexpected {extra}); a migration is needed"
             )
-        seen = [row[1] for row in connection.execute(f"PRAGMA table_info({quote(spec.seen_name)})")]
-        if seen != [spec.key_name, "last_seen"]:
+        seen = _columns(connection, spec.seen_name)
+        if seen != [KEY, "last_seen"]:
             raise SchemaMismatchError(f"table {spec.seen_name!r} has columns {seen}")
+    for table, last in (("sync_runs", _RUNS_LAST), ("changes", _CHANGES_LAST)):
+        columns = _columns(connection, table)
+        if not columns or columns[-1] != last:
+            raise SchemaMismatchError(f"table {table!r} has columns {columns}, lacking {last!r}")
+
+
+def _columns(connection: Any, table: str) -> list[str]:
+    return [row[1] for row in connection.execute(f"PRAGMA table_info({quote(table)})")]

@@ -14,18 +14,24 @@ parser or the apply failed) leave only their row. Counts:
   (deleted if still absent from the next full export);
 * ``blanks_held``: fields that came empty for the first time and kept
   their stored value (cleared if the next export agrees).
+
+``warnings`` holds what the parse reported beside its records (see
+:func:`warnings_json`), NULL when it reported nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from archid.records import ExportType
 from archid.store.database import Database, utc_text
+
+if TYPE_CHECKING:
+    from archid.exports.layout import BadCell
 
 Mode = Literal["full", "recent"]
 Trigger = Literal["schedule", "manual", "session"]
@@ -42,7 +48,9 @@ class RunMeta:
     ``started_at`` defaults to the moment the apply starts; ``dropped`` is
     the parser's count of rows it could not read; ``stage_seconds`` maps a
     stage name (``"download"``, ``"parse"``, …) to its duration, and the
-    store adds ``"apply"``.
+    store adds ``"apply"``. ``warnings``, ``bad_cells`` and
+    ``bad_cell_count`` are the parse's (:class:`archid.exports.layout.ParseStats`):
+    its sentences, the bad cells it kept and how many it met in all.
     """
 
     started_at: datetime | None = None
@@ -50,6 +58,73 @@ class RunMeta:
     pages: int | None = None
     dropped: int = 0
     stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    warnings: Sequence[str] = ()
+    bad_cells: Sequence[BadCell] = ()
+    bad_cell_count: int = 0
+
+
+def warnings_json(meta: RunMeta) -> str | None:
+    """``sync_runs.warnings`` for *meta*: NULL (``None``) when the parse
+    reported nothing, else a JSON object ``{"messages": [...], "bad_cells":
+    [{"column", "field", "page", "row", "text", "reason"}, ...],
+    "bad_cell_count": N}``; ``bad_cells`` lists the cells the parser kept
+    (the first 100), ``bad_cell_count`` counts them all."""
+    count = max(meta.bad_cell_count, len(meta.bad_cells))
+    if not meta.warnings and not count:
+        return None
+    cells = [
+        {
+            "column": cell.column,
+            "field": cell.field,
+            "page": cell.page,
+            "row": cell.row,
+            "text": cell.text,
+            "reason": cell.reason,
+        }
+        for cell in meta.bad_cells
+    ]
+    payload = {"messages": list(meta.warnings), "bad_cells": cells, "bad_cell_count": count}
+    return json.dumps(payload, ensure_ascii=False)
+
+
+#: How many bad cells and messages a summary line names before "and N more".
+SUMMARY_ITEMS: Final = 3
+
+
+def warnings_summary(export_type: ExportType, meta: RunMeta) -> str | None:
+    """One log line for the parse's warnings and bad cells, ``None`` if none.
+
+    For example ``orders export: 3 unreadable cells kept their stored
+    values: APPLICA SCONTO %: page 6 row 2 '0,0x %', page 6 row 5 '…';
+    CHIUSO: page 3 row 1 'ieri'; 1 warning: unknown column ignored: …``.
+    At most :data:`SUMMARY_ITEMS` cells and messages are named; the rest
+    are counted ("and 140 more"): the run's ``warnings`` keeps them.
+    """
+    count = max(meta.bad_cell_count, len(meta.bad_cells))
+    if not meta.warnings and not count:
+        return None
+    parts: list[str] = []
+    if count:
+        by_column: dict[str, list[str]] = {}
+        for cell in meta.bad_cells[:SUMMARY_ITEMS]:
+            by_column.setdefault(cell.column, []).append(
+                f"page {cell.page} row {cell.row} {cell.text!r}"
+            )
+        # A header's own trailing colon is not doubled ("APPLICA SCONTO %:").
+        named = "; ".join(
+            f"{column.rstrip(':')}: {', '.join(cells)}" for column, cells in by_column.items()
+        )
+        rest = count - min(len(meta.bad_cells), SUMMARY_ITEMS)
+        named += f" and {rest} more" if rest else ""
+        kept = "cell kept its stored value" if count == 1 else "cells kept their stored values"
+        parts.append(f"{count} unreadable {kept}: {named}")
+    if meta.warnings:
+        shown = "; ".join(meta.warnings[:SUMMARY_ITEMS])
+        rest = len(meta.warnings) - SUMMARY_ITEMS
+        shown += f" and {rest} more" if rest > 0 else ""
+        noun = "warning" if len(meta.warnings) == 1 else "warnings"
+        parts.append(f"{len(meta.warnings)} {noun}: {shown}")
+    return f"{export_type} export: " + "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +208,8 @@ def finish_run(
         "UPDATE sync_runs SET ended_at = ?, outcome = ?, parsed = ?, inserted = ?,"
         " updated = ?, unchanged = ?, deleted = ?, restored = ?, dropped = ?, missing = ?,"
         " blanks_held = ?, bytes = ?, pages = ?, stage_seconds = ?, error_stage = ?,"
-        " error_class = ?, error_message = ?, first_seq = ?, last_seq = ? WHERE id = ?",
+        " error_class = ?, error_message = ?, first_seq = ?, last_seq = ?, warnings = ?"
+        " WHERE id = ?",
         (
             result.ended_at,
             result.outcome,
@@ -154,6 +230,7 @@ def finish_run(
             result.reason,
             result.first_seq,
             result.last_seq,
+            warnings_json(meta),
             result.run_id,
         ),
     )
@@ -209,7 +286,8 @@ def list_runs(
     db: Database, export_type: ExportType | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
     """The latest runs, newest first, as column → value dicts
-    (``stage_seconds`` decoded)."""
+    (``stage_seconds`` and ``warnings`` decoded; ``warnings`` is ``None``
+    when the parse reported nothing)."""
     where = "" if export_type is None else " WHERE type = ?"
     args: tuple[Any, ...] = () if export_type is None else (export_type.value,)
     cursor = db.connection.execute(
@@ -222,5 +300,6 @@ def list_runs(
             names = [description[0] for description in cursor.getdescription()]
         item = dict(zip(names, row, strict=True))
         item["stage_seconds"] = json.loads(item["stage_seconds"])
+        item["warnings"] = json.loads(item["warnings"]) if item["warnings"] else None
         out.append(item)
     return out

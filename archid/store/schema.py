@@ -2,8 +2,12 @@
 
 Each :class:`~archid.records.ExportType` gets one table named after it
 (``customers``, ``products``, ``prices``, ``orders``, ``ddt``,
-``invoices``) with one column per record field, in field order, and the
-record's ``KEY`` field as the ``PRIMARY KEY``. Column types:
+``invoices``). Its first column, ``key``, is the ``PRIMARY KEY``: the
+record's stable key (:attr:`Record.key <archid.records.Customer.key>`,
+spec v2 "Keys"), not the portal's internal ID, which the ERP renumbers and
+which stays an ordinary column. Then comes one column per data field of the
+record (:func:`archid.records.data_fields`: every field but ``unread``,
+which is never stored), in field order. Column types:
 
 * ``str``, ``date``, ``datetime`` → ``TEXT`` (dates and date-times ISO 8601,
   as :func:`archid.records.to_json` writes them);
@@ -20,7 +24,7 @@ After the record's columns come the bookkeeping columns
 ``missing_count``/``missing_since_run`` (the memory behind the "two
 consecutive exports" rules of :mod:`archid.store.apply`).
 
-``last_seen`` lives in a narrow companion table, ``<type>_seen`` (key,
+``last_seen`` lives in a narrow companion table, ``<type>_seen`` (``key``,
 ``last_seen``), one row per row of the type's table. It is the one value
 every sync rewrites for every row; in the wide table that would rewrite the
 whole table (and as much WAL) on every unchanged sync: 0.3-0.6 s for
@@ -28,12 +32,12 @@ whole table (and as much WAL) on every unchanged sync: 0.3-0.6 s for
 it costs about a tenth of that.
 
 :class:`TableSpec` also holds the fast converters between records and SQL
-rows and :func:`row_hash`, the content hash.
+rows and :func:`row_hash`, the content hash (of the data columns: the key
+is made of them).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import marshal
 import operator
@@ -44,10 +48,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from archid.records import RECORD_TYPES, ExportType, Record
+from archid.records import RECORD_TYPES, ExportType, Record, data_fields
+from archid.store.keys import key_function
 
 #: A record's field values as stored: ``str``, ``int`` or ``None`` only.
 SqlRow = tuple[str | int | None, ...]
+
+#: The name of every record table's key column (and of its ``_seen`` table's).
+KEY: Final = "key"
 
 #: Bookkeeping columns after the record's own, with their DDL.
 BOOKKEEPING: Final[tuple[tuple[str, str], ...]] = (
@@ -60,6 +68,16 @@ BOOKKEEPING: Final[tuple[tuple[str, str], ...]] = (
     ("missing_since_run", "INTEGER REFERENCES sync_runs (id)"),
 )
 
+#: The fields each type's key is made of (``Record.key`` reads these): the
+#: store refuses a record that says one of them could not be read.
+KEY_FIELDS: Final[Mapping[ExportType, frozenset[str]]] = {
+    ExportType.CUSTOMERS: frozenset({"id"}),
+    ExportType.PRODUCTS: frozenset({"article"}),
+    ExportType.PRICES: frozenset({"article", "price_group", "valid_from", "qty_from", "qty_to"}),
+    ExportType.ORDERS: frozenset({"id", "order_number"}),
+    ExportType.DDT: frozenset({"ddt_number"}),
+    ExportType.INVOICES: frozenset({"invoice_number"}),
+}
 
 #: The rows that are not plain live rows: deleted, missing or holding a blank.
 ATTENTION: Final = "deleted_at IS NOT NULL OR pending_blank IS NOT NULL OR missing_count > 0"
@@ -71,7 +89,7 @@ def quote(name: str) -> str:
 
 
 def row_hash(row: SqlRow) -> bytes:
-    """The 16-byte content hash of a stored row (BLAKE2b of its values).
+    """The 16-byte content hash of a stored row (BLAKE2b of its data values).
 
     The serialisation is :mod:`marshal` version 2, which has no
     back-references, so equal values give equal bytes whatever the object
@@ -91,10 +109,8 @@ class Column:
     sql_type: str  # "TEXT" or "INTEGER"
     not_null: bool
 
-    def ddl(self, *, primary_key: bool) -> str:
+    def ddl(self) -> str:
         text = f"{quote(self.name)} {self.sql_type}"
-        if primary_key:
-            return text + " PRIMARY KEY NOT NULL"
         return text + " NOT NULL" if self.not_null else text
 
     def from_sql(self, value: str | int | None) -> Any:
@@ -140,15 +156,22 @@ def _to_sql_source(column: Column) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TableSpec:
-    """The table of one export type and its row converters."""
+    """The table of one export type and its row converters.
+
+    ``columns`` are the record's data columns, without ``key``: a stored
+    row (:data:`SqlRow`) is their values in order, and what the content
+    hash covers.
+    """
 
     export_type: ExportType
     record_type: type[Record]
     columns: tuple[Column, ...]
-    key_index: int
+    key_fields: frozenset[str]
     to_row: Callable[[Record], SqlRow]
     values: Callable[[Record], tuple[Any, ...]]
     """A record's field values as they are (C speed; for equality tests)."""
+    key_of: Callable[[Record], str]
+    """A record's stable key (its ``key`` property; see :mod:`archid.store.keys`)."""
 
     @property
     def name(self) -> str:
@@ -160,7 +183,8 @@ class TableSpec:
 
     @property
     def key_name(self) -> str:
-        return self.columns[self.key_index].name
+        """The key column's name, :data:`KEY` in every table."""
+        return KEY
 
     @property
     def seen_name(self) -> str:
@@ -168,11 +192,9 @@ class TableSpec:
         return self.name + "_seen"
 
     def ddl(self) -> list[str]:
-        """Statements creating the table, its indexes and ``<type>_seen``."""
-        lines = [
-            column.ddl(primary_key=index == self.key_index)
-            for index, column in enumerate(self.columns)
-        ]
+        """Statements creating the table, its index and ``<type>_seen``."""
+        lines = [f"{quote(KEY)} TEXT PRIMARY KEY NOT NULL"]
+        lines += [column.ddl() for column in self.columns]
         lines += [f"{quote(name)} {definition}" for name, definition in BOOKKEEPING]
         body = ",\n    ".join(lines)
         return [
@@ -182,15 +204,15 @@ class TableSpec:
             # rows through it. Nearly all rows are live, so an index on
             # deleted_at alone would only slow the writes.
             f"CREATE INDEX {quote(self.name + '_attention')} ON {quote(self.name)}"
-            f" ({quote(self.key_name)}) WHERE {ATTENTION}",
+            f" ({quote(KEY)}) WHERE {ATTENTION}",
             f"CREATE TABLE {quote(self.seen_name)} (\n"
-            f"    {quote(self.key_name)} TEXT PRIMARY KEY NOT NULL,\n"
+            f"    {quote(KEY)} TEXT PRIMARY KEY NOT NULL,\n"
             "    last_seen TEXT NOT NULL\n"
             ") STRICT, WITHOUT ROWID",
         ]
 
     def from_row(self, row: Sequence[str | int | None]) -> Record:
-        """The record held by a stored row (the record's columns, in order)."""
+        """The record held by a stored row (the data columns, in order)."""
         values = {
             column.name: column.from_sql(value)
             for column, value in zip(self.columns, row, strict=True)
@@ -201,11 +223,14 @@ class TableSpec:
 def _build(export_type: ExportType) -> TableSpec:
     record_type = RECORD_TYPES[export_type]
     hints = typing.get_type_hints(record_type)
-    columns = tuple(_column(f.name, hints[f.name]) for f in dataclasses.fields(record_type))
+    columns = tuple(_column(f.name, hints[f.name]) for f in data_fields(record_type))
     names = [column.name for column in columns]
-    clash = set(names) & {name for name, _ in BOOKKEEPING}
+    clash = set(names) & {KEY, *(name for name, _ in BOOKKEEPING)}
     if clash:
         raise TypeError(f"{record_type.__name__}: fields clash with bookkeeping {sorted(clash)}")
+    key_fields = KEY_FIELDS[export_type]
+    if not key_fields <= set(names):
+        raise TypeError(f"{record_type.__name__}: key fields {sorted(key_fields)} not all fields")
     # Generated once per type: a straight tuple expression is several times
     # faster than a loop over converters, and this runs for every record.
     source = "lambda r: (" + ", ".join(_to_sql_source(c) for c in columns) + ",)"
@@ -214,75 +239,12 @@ def _build(export_type: ExportType) -> TableSpec:
         export_type=export_type,
         record_type=record_type,
         columns=columns,
-        key_index=names.index(record_type.KEY),
+        key_fields=key_fields,
         to_row=to_row,
         values=operator.attrgetter(*names),
+        key_of=key_function(export_type),
     )
 
 
 TABLES: Final[Mapping[ExportType, TableSpec]] = {t: _build(t) for t in ExportType}
 """The table of every export type, in enum order."""
-
-SYNC_RUNS_DDL: Final = """CREATE TABLE sync_runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    type TEXT NOT NULL,
-    mode TEXT NOT NULL CHECK (mode IN ('full', 'recent')),
-    trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'session')),
-    started_at TEXT NOT NULL,
-    ended_at TEXT NOT NULL,
-    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'rejected', 'failed')),
-    parsed INTEGER NOT NULL DEFAULT 0,
-    inserted INTEGER NOT NULL DEFAULT 0,
-    updated INTEGER NOT NULL DEFAULT 0,
-    unchanged INTEGER NOT NULL DEFAULT 0,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    restored INTEGER NOT NULL DEFAULT 0,
-    dropped INTEGER NOT NULL DEFAULT 0,
-    missing INTEGER NOT NULL DEFAULT 0,
-    blanks_held INTEGER NOT NULL DEFAULT 0,
-    bytes INTEGER,
-    pages INTEGER,
-    stage_seconds TEXT NOT NULL DEFAULT '{}',
-    error_stage TEXT,
-    error_class TEXT,
-    error_message TEXT,
-    first_seq INTEGER,
-    last_seq INTEGER
-) STRICT"""
-
-CHANGES_DDL: Final = """CREATE TABLE changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    type TEXT NOT NULL,
-    key TEXT NOT NULL,
-    op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete', 'restore')),
-    run_id INTEGER NOT NULL REFERENCES sync_runs (id),
-    fields TEXT
-) STRICT"""
-
-RUNS_INDEX_DDL: Final = "CREATE INDEX sync_runs_type ON sync_runs (type, id)"
-
-DAEMON_DDL: Final = (
-    "CREATE TABLE daemon_last_runs (type TEXT PRIMARY KEY, at REAL NOT NULL)",
-    "CREATE TABLE daemon_pauses (scope TEXT PRIMARY KEY)",
-    """CREATE TABLE daemon_queue (
-        type TEXT PRIMARY KEY,
-        priority INTEGER NOT NULL,
-        mode TEXT NOT NULL,
-        trigger TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        running INTEGER NOT NULL DEFAULT 0
-    )""",
-    """CREATE TABLE dead_letters (
-        id INTEGER PRIMARY KEY,
-        type TEXT NOT NULL,
-        priority INTEGER NOT NULL,
-        mode TEXT NOT NULL,
-        trigger TEXT NOT NULL,
-        error TEXT NOT NULL,
-        stage TEXT,
-        message TEXT NOT NULL,
-        attempts TEXT NOT NULL,
-        at REAL NOT NULL
-    )""",
-)
-"""The daemon's own state: last run per type, pauses, the queue, dead letters."""

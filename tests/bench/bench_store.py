@@ -32,10 +32,13 @@ from typing import Any
 
 import apsw
 
-from archid.records import ExportType, Record, record_key
+from archid.records import ExportType, Record, data_fields
 from archid.sim.dataset import Dataset
 from archid.store import TABLES, RunResult, apply_sync, open_database
 from archid.store.schema import quote
+
+#: Fields no edit of changed() touches: every type's key fields and the internal ID.
+_KEY_PARTS = frozenset({"id"}).union(*(spec.key_fields for spec in TABLES.values()))
 
 
 def _replace(record: Record, **changes: Any) -> Record:
@@ -46,12 +49,17 @@ def _replace(record: Record, **changes: Any) -> Record:
 def tiled(export_type: ExportType, rows: int) -> list[Record]:
     """*rows* records of *export_type*, the simulator's repeated under new keys."""
     base = Dataset.generate(1, 1.0).records(export_type)
-    key = TABLES[export_type].key_name
+    key_fields = TABLES[export_type].key_fields
     out: list[Record] = []
     copy = 0
     while len(out) < rows:
         for record in base:
-            fields = {key: f"{record_key(record)}~{copy}"} if copy else {}
+            # A new key: every text field the key is made of gets a suffix.
+            fields = {
+                name: f"{getattr(record, name)}~{copy}"
+                for name in key_fields
+                if copy and isinstance(getattr(record, name), str)
+            }
             out.append(_replace(record, **fields))
             if len(out) == rows:
                 break
@@ -65,18 +73,17 @@ def changed(records: list[Record], every: int) -> list[Record]:
     for index in range(0, len(out), every):
         record = out[index]
         names = {f.name for f in dataclasses.fields(record)}
-        for name in ("purchase_price", "unit_price", "total_amount", "sales_amount", "quantity"):
+        for name in ("purchase_price", "unit_price", "total_amount", "sales_this_year"):
             value = getattr(record, name, None) if name in names else None
             if isinstance(value, Decimal):
                 out[index] = _replace(record, **{name: value + Decimal("0.01")})
                 break
         else:
-            # no amount: change the first text field that has a value
-            key = type(record).KEY
+            # no amount: change the first text field that is not part of the key
             name = next(
                 f.name
-                for f in dataclasses.fields(record)
-                if f.name != key and isinstance(getattr(record, f.name), str)
+                for f in data_fields(type(record))
+                if f.name not in _KEY_PARTS and isinstance(getattr(record, f.name), str)
             )
             out[index] = _replace(record, **{name: f"{getattr(record, name)} *"})
     return out
@@ -88,16 +95,17 @@ def baseline(path: Path, export_type: ExportType, records: list[Record]) -> floa
     connection.execute("PRAGMA journal_mode = WAL").fetchall()
     connection.execute("PRAGMA synchronous = FULL")
     columns = ", ".join(
-        c.ddl(primary_key=index == spec.key_index) for index, c in enumerate(spec.columns)
+        [f"{quote(spec.key_name)} TEXT PRIMARY KEY NOT NULL"] + [c.ddl() for c in spec.columns]
     )
     connection.execute(f"CREATE TABLE plain ({columns}) STRICT")
-    names = ", ".join(quote(name) for name in spec.field_names)
-    marks = ", ".join("?" * len(spec.columns))
-    to_row = spec.to_row
+    names = ", ".join(quote(name) for name in (spec.key_name, *spec.field_names))
+    marks = ", ".join("?" * (len(spec.columns) + 1))
+    to_row, key_of = spec.to_row, spec.key_of
     start = time.perf_counter()
     connection.execute("BEGIN")
     connection.executemany(
-        f"INSERT INTO plain ({names}) VALUES ({marks})", [to_row(r) for r in records]
+        f"INSERT INTO plain ({names}) VALUES ({marks})",
+        [(key_of(r), *to_row(r)) for r in records],
     )
     connection.execute("COMMIT")
     seconds = time.perf_counter() - start

@@ -1,5 +1,5 @@
 """Fixtures for the store tests: a database file with a controllable clock,
-and the simulator's ground truth to sync from."""
+and helpers to read what it holds."""
 
 from __future__ import annotations
 
@@ -9,12 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archid.records import ExportType, Record, record_key
-from archid.sim.dataset import Dataset
+from archid.records import ExportType
 from archid.store import Database, open_database
-
-SEED = 11
-SCALE = 0.05
 
 
 class StepClock:
@@ -47,26 +43,23 @@ def db(db_path: Path, clock: StepClock) -> Iterator[Database]:
         database.close()
 
 
-@pytest.fixture
-def dataset() -> Dataset:
-    return Dataset.generate(SEED, SCALE)
-
-
-def truth(dataset: Dataset, export_type: ExportType) -> dict[str, Record]:
-    """The simulator's records of *export_type* by key."""
-    return {record_key(r): r for r in dataset.records(export_type)}
-
-
 def row_of(db: Database, export_type: ExportType, key: str) -> dict[str, object]:
     """The whole stored row of *key* (bookkeeping and last_seen included)."""
     table = export_type.value
     cursor = db.connection.execute(
-        f'SELECT t.*, s.last_seen FROM "{table}" t JOIN "{table}_seen" s USING (id) WHERE t.id = ?',
+        f'SELECT t.*, s.last_seen FROM "{table}" t JOIN "{table}_seen" s USING (key)'
+        " WHERE t.key = ?",
         (key,),
     )
     out = [dict(zip([d[0] for d in cursor.getdescription()], row, strict=True)) for row in cursor]
     assert len(out) == 1, out
     return out[0]
+
+
+def count(db: Database, sql: str, *args: object) -> int:
+    [(value,)] = db.connection.execute(sql, args).fetchall()
+    assert isinstance(value, int)
+    return value
 
 
 def snapshot(db: Database) -> list[tuple[object, ...]]:

@@ -39,8 +39,8 @@ def state(path: Path) -> tuple[str, int, str]:
         [(runs,)] = connection.execute("SELECT count(*) FROM sync_runs").fetchall()
         digest = hashlib.blake2b(digest_size=16)
         tables = (
-            ("prices", "id"),
-            ("prices_seen", "id"),
+            ("prices", "key"),
+            ("prices_seen", "key"),
             ("changes", "seq"),
             ("sqlite_sequence", "name"),
         )

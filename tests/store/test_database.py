@@ -12,6 +12,7 @@ from archid.config import DatabaseConfig
 from archid.records import ExportType
 from archid.store import (
     SCHEMA_VERSION,
+    TABLES,
     SchemaMismatchError,
     SchemaTooNewError,
     open_database,
@@ -98,3 +99,52 @@ def test_timestamps_are_utc_with_z() -> None:
     assert utc_text(datetime(2026, 3, 20, tzinfo=UTC)) == "2026-03-20T00:00:00.000Z"
     with pytest.raises(ValueError, match="no time zone"):
         utc_text(datetime(2026, 3, 20))
+
+
+def test_the_migrations_build_exactly_the_tables_of_the_code(tmp_path: Path) -> None:
+    """The frozen DDL of the last migration is the shape the records call for."""
+    with open_database(tmp_path / "fresh.sqlite3") as db:
+        found = {
+            name: sql
+            for name, sql in db.connection.execute("SELECT name, sql FROM sqlite_schema")
+            if sql is not None
+        }
+    for spec in TABLES.values():
+        table, index, seen = spec.ddl()
+        assert found[spec.name] == table
+        assert found[f"{spec.name}_attention"] == index
+        assert found[spec.seen_name] == seen
+
+
+def test_a_version_1_file_is_carried_to_the_latest(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    connection = apsw.Connection(str(path))
+    connection.execute("BEGIN IMMEDIATE")
+    MIGRATIONS[0].apply(connection)
+    connection.execute("PRAGMA user_version = 1")
+    connection.execute("COMMIT")
+    assert migrate(connection, str(path)) == [2, 3]
+    connection.close()
+    with open_database(path) as db:
+        assert user_version(db.connection) == SCHEMA_VERSION
+
+
+def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "broken.sqlite3"
+    connection = apsw.Connection(str(path))
+    connection.execute("BEGIN IMMEDIATE")
+    MIGRATIONS[0].apply(connection)
+    MIGRATIONS[1].apply(connection)
+    connection.execute("PRAGMA user_version = 2")
+    connection.execute("COMMIT")
+    # A version-2 file someone damaged by hand: migration 3 cannot carry it.
+    connection.execute("DROP TABLE products_seen")
+    before = connection.execute("SELECT name, sql FROM sqlite_schema ORDER BY name").fetchall()
+    connection.close()
+    with pytest.raises(apsw.SQLError, match="products_seen"):
+        open_database(path)
+    connection = apsw.Connection(str(path))
+    assert user_version(connection) == 2
+    after = connection.execute("SELECT name, sql FROM sqlite_schema ORDER BY name").fetchall()
+    assert after == before
+    connection.close()
