@@ -4,8 +4,17 @@ After ``threshold`` transient failures in a row the breaker opens: no sync
 is started (each would cost a browser start and perhaps a login against a
 portal that is down). While open, a cheap HTTP probe tests the portal every
 ``probe_interval`` seconds; when it answers, the breaker half-opens and
-lets exactly one sync through. That sync's success closes the breaker, its
-failure opens it again.
+lets exactly one sync through. Every outcome of that trial leads to a
+defined state, so the breaker can never stay half-open with its trial spent:
+
+| trial outcome | next state |
+|---|---|
+| success | closed |
+| transient failure, timeout | open (probing again) |
+| permanent failure (credentials, layout, guard) | closed: the portal answered |
+| cancelled | half-open, with the trial available again |
+
+A probe that raises counts as a failed probe: it is logged, never propagated.
 """
 
 from __future__ import annotations
@@ -64,8 +73,19 @@ class CircuitBreaker:
             self._set(BreakerState.CLOSED)
 
     def failed(self, transient: bool) -> None:
-        """A sync failed; only transient (portal-side) failures count."""
+        """A sync failed; only transient (portal-side) failures count toward opening.
+
+        A permanent failure of the half-open trial closes the breaker: the
+        portal answered, so what failed is not its reachability.
+        """
         if not transient:
+            if self.state is BreakerState.HALF_OPEN and self._trial_taken:
+                log.warning(
+                    "portal reachable again (the trial sync failed for another reason): "
+                    "circuit breaker closed"
+                )
+                self.failures = 0
+                self._set(BreakerState.CLOSED)
             return
         self.failures += 1
         if self.state is BreakerState.HALF_OPEN or (
@@ -79,6 +99,15 @@ class CircuitBreaker:
             )
             self._set(BreakerState.OPEN)
 
+    def abandoned(self) -> None:
+        """The sync the worker started ended without an outcome (it was cancelled).
+
+        While half-open, the trial is available again: the next sync is the trial.
+        """
+        if self.state is BreakerState.HALF_OPEN and self._trial_taken:
+            self._trial_taken = False
+            self._on_change(self.state)
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Probe the portal while the breaker is open, forever."""
         task_status.started()
@@ -86,9 +115,16 @@ class CircuitBreaker:
             await self._opened.wait()
             while self.state is BreakerState.OPEN:
                 await trio.sleep(self.probe_interval)
-                if self.state is BreakerState.OPEN and await self._probe():
+                if self.state is BreakerState.OPEN and await self._probe_once():
                     log.warning("portal answers the probe: letting one sync through")
                     self._set(BreakerState.HALF_OPEN)
+
+    async def _probe_once(self) -> bool:
+        try:
+            return await self._probe()
+        except Exception as exc:  # a broken probe must not end the daemon
+            log.error("portal probe failed: %s: %s", type(exc).__name__, exc)
+            return False
 
     def _set(self, state: BreakerState) -> None:
         self.state = state

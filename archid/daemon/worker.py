@@ -194,6 +194,7 @@ class Worker:
                     self._succeed(request, run_id, started, result)
                     break
         if scope.cancelled_caught:
+            self._breaker.abandoned()
             log.warning("%s sync cancelled", request.type)
             self._publish(
                 EventKind.FAILED,
