@@ -25,6 +25,7 @@ from archid.config import EX_CONFIG, Config, ConfigError, load_config
 from archid.daemon import failpoints
 from archid.daemon.clock import WallClock
 from archid.daemon.events import EventBus
+from archid.daemon.instance import AlreadyRunning, instance_lock
 from archid.daemon.notify import Notifier
 from archid.daemon.service import Daemon
 from archid.daemon.sqlite_state import SqliteState
@@ -49,7 +50,10 @@ def run_daemon(config_path: str | Path) -> int:
         log.warning("failure drills armed (ARCHID_FAILPOINTS): %s", ", ".join(sorted(drills)))
     try:
         trio.run(serve, config, Path(config_path))
-    except (StoreError, apsw.Error) as exc:
+    except AlreadyRunning as exc:
+        log.critical("%s", exc)
+        return 1
+    except (StoreError, apsw.Error, OSError) as exc:
         # Before the first sync: the file's place or contents are wrong.
         # Exit 1, not 78: systemd retries (the disk may not be mounted yet).
         log.critical(
@@ -73,13 +77,18 @@ async def serve(
     """The daemon's whole life, from opening the database to the last browser killed.
 
     ``events`` lets a caller subscribe before the first sync can start (the
-    demo does); by default the daemon has a bus of its own.
+    demo does); by default the daemon has a bus of its own. Raises
+    :class:`~archid.daemon.instance.AlreadyRunning` at once if another
+    daemon serves the same database.
     """
     notifier = notifier or Notifier()
     events = events if events is not None else EventBus()
     # Listen before anything else: a SIGTERM while the database opens or the
     # browser settles must still mean a clean stop, not the default death.
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+    with (
+        trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals,
+        instance_lock(config.database.path),
+    ):
         await _serve(config, config_path, notifier, events, signals, task_status)
 
 

@@ -354,3 +354,31 @@ def test_a_database_that_cannot_be_opened_is_named_without_a_traceback(tmp_path:
     assert done.returncode == 1
     assert "cannot use the database /proc/archid-nowhere/m.sqlite3 ([database] path)" in done.stderr
     assert "Traceback" not in done.stderr and PASSWORD not in done.stderr
+
+
+def test_a_second_daemon_on_the_same_database_exits_at_once_naming_the_first(
+    sim: SimServer, tmp_path: Path, start_daemon: Callable[..., Daemon]
+) -> None:
+    config = write_config(tmp_path, sim.url, [])
+    first = start_daemon(config)
+    first.receive(lambda m: "READY=1" in m, 30, "READY=1 from the first daemon")
+    second = start_daemon(config)
+    started = time.monotonic()
+    code = second.process.wait(timeout=30)
+    assert code != 0
+    assert time.monotonic() - started < 10
+    log = second.log()
+    assert f"PID {first.process.pid}" in log and "already running" in log, log
+    assert not any("READY=1" in m for m in _all(second))
+    # the first one is unaffected and stops cleanly; then a new one may start
+    assert first.process.poll() is None
+    first.stop()
+    third = start_daemon(config)
+    third.receive(lambda m: "READY=1" in m, 30, "READY=1 once the first one is gone")
+    third.stop()
+
+
+def _all(daemon: Daemon) -> list[str]:
+    while not daemon.inbox.empty():
+        daemon.messages.append(daemon.inbox.get())
+    return daemon.messages
