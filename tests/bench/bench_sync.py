@@ -44,7 +44,6 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -54,8 +53,6 @@ import pdfplumber
 import trio
 
 from archid.config import load_config
-from archid.daemon.events import EventBus, EventKind
-from archid.daemon.main import serve
 from archid.daemon.service import Daemon
 from archid.demo import change_portal, write_config
 from archid.portal.client import Timeouts
@@ -65,6 +62,7 @@ from archid.sim.dataset import Dataset
 from archid.sim.font import load_font
 from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
+from tests.inprocess import Events, Sync, timed_sync, with_daemon
 
 #: the predecessor's published request-to-commit seconds (low, high), real portal
 PREDECESSOR: dict[ExportType, tuple[float, float]] = {
@@ -75,81 +73,6 @@ PREDECESSOR: dict[ExportType, tuple[float, float]] = {
 
 #: the order-form target: session open to fresh customers committed
 SESSION_TARGET = 5.0
-
-Events = trio.MemoryReceiveChannel[Any]
-
-
-@dataclass
-class Sync:
-    """One successful sync as the benchmark saw it."""
-
-    type: ExportType
-    total: float  # command to the finished event
-    data: dict[str, Any]
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def seconds(self) -> dict[str, float]:
-        return dict(self.data.get("seconds") or {})
-
-    def stage(self, name: str) -> float:
-        return float(self.seconds.get(name, 0.0))
-
-    @property
-    def changes(self) -> str:
-        """What the store did: ``+inserted ~updated -deleted`` (and ``↺restored``)."""
-        d = self.data
-        text = f"+{d.get('inserted', 0)} ~{d.get('updated', 0)} -{d.get('deleted', 0)}"
-        return text + (f" ↺{d['restored']}" if d.get("restored") else "")
-
-    @property
-    def other(self) -> float:
-        return self.total - sum(self.stage(s) for s in ("export", "parse", "apply"))
-
-
-class SyncFailed(Exception):
-    pass
-
-
-async def timed_sync(
-    events: Events, export_type: ExportType, command: Callable[[], object]
-) -> Sync:
-    """Give ``command`` and wait for ``export_type``'s sync to finish (retries included)."""
-    started = time.time()
-    command()
-    failures: list[str] = []
-    async for event in events:
-        if event.type is not export_type:
-            continue
-        if event.kind is EventKind.FAILED:
-            failures.append(f"{event.data.get('error', 'error')} at {event.stage}: {event.message}")
-        elif event.kind is EventKind.DEAD_LETTER:
-            raise SyncFailed(f"{export_type} sync failed for good: {event.message}")
-        elif event.kind is EventKind.FINISHED:
-            # event.at is the daemon's wall clock at publication, after the commit
-            return Sync(export_type, event.at - started, dict(event.data), failures)
-    raise SyncFailed("the event stream ended")
-
-
-async def with_daemon(config_path: Path, body: Callable[[Daemon, Events], Awaitable[None]]) -> None:
-    """Start the daemon in-process (subscribed before it starts), run ``body``, stop it."""
-    config = load_config(config_path)
-    bus = EventBus(buffer=4096)
-    interrupted = False
-    with bus.subscribe() as events:
-        async with trio.open_nursery() as nursery:
-
-            async def daemon(*, task_status: trio.TaskStatus[Daemon]) -> None:
-                nonlocal interrupted
-                await serve(config, config_path, events=bus, task_status=task_status)
-                interrupted = True  # serve returns by itself only on SIGINT/SIGTERM
-                nursery.cancel_scope.cancel()
-
-            running: Daemon = await nursery.start(daemon)
-            await body(running, events)
-            nursery.cancel_scope.cancel()
-    if interrupted:
-        raise KeyboardInterrupt
 
 
 def run_row(database: Path, store_run: int) -> dict[str, Any]:
