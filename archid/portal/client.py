@@ -78,6 +78,12 @@ from archid.records import ExportType
 EXPORT_MENU_TEXTS = ("Esportare in", "Export to")
 LOGIN_BUTTON_TEXTS = ("Accedi", "Log In")
 REQUESTED_OBJECTS = "Requested objects cannot be loaded"
+CHOOSER_TEXTS = ("Scelta colonne", "Column Chooser")
+SHOW_ALL_COLUMNS_TEXTS = ("Mostra tutte le colonne", "Show all columns")
+#: columns archid needs that a session may hide, per list (spec v2), switched on before export
+NEEDED_COLUMNS: dict[ExportType, tuple[tuple[str, ...], ...]] = {
+    ExportType.INVOICES: (("ID VENDITE",),),
+}
 AUTH_COOKIE = ".ASPXAUTH"
 SESSION_COOKIE = "ASP.NET_SessionId"
 
@@ -534,7 +540,8 @@ class PortalClient:
         return ExportResult(export_type, final, final.stat().st_size, seconds, flake_retries=flakes)
 
     def _prepare_list(self, export_type: ExportType) -> None:
-        """Undo the user profile's saved state that would shrink the export."""
+        """Undo the user profile's saved state that would shrink the export, and show
+        the hidden columns archid needs."""
         driver = self.driver
         if export_type is ExportType.ORDERS:
             combo = driver.find_elements(By.ID, "Vertical_v1_SalesFilter_I")
@@ -547,11 +554,29 @@ class PortalClient:
             if clear:
                 self._click(clear[0])
                 self._wait_reload(Stage.PAGE_LOAD)
-            chooser = driver.find_elements(By.ID, "Vertical_v1_ColumnChooser")
-            if chooser:
-                self._click(chooser[0])
-                self._click(driver.find_element(By.ID, "Vertical_v1_ColumnChooser_ShowAll"))
-                self._wait_reload(Stage.PAGE_LOAD)
+        self._show_needed_columns(export_type)
+
+    def _show_needed_columns(self, export_type: ExportType) -> None:
+        """Switch on, in the column chooser, every column archid needs that the session hides.
+
+        A new session hides columns (spec v2: 18 product columns, invoices'
+        ID VENDITE); the choice lasts for the session. Controls are found by
+        their text; each choice reloads the page, so the chooser is looked
+        up again for the next one.
+        """
+        wanted: list[tuple[str, ...]] = list(NEEDED_COLUMNS.get(export_type, ()))
+        if export_type is ExportType.PRODUCTS:
+            wanted.insert(0, SHOW_ALL_COLUMNS_TEXTS)
+        for texts in wanted:
+            chooser = self._text_elements("a", CHOOSER_TEXTS)
+            if not chooser:
+                return  # nothing hidden any more
+            choice = self._text_elements(".dxpc-mainDiv li, .dxpc-mainDiv a", texts)
+            if not choice:
+                continue  # this column is shown already
+            self._click(chooser[0])
+            self._click(choice[0])
+            self._wait_reload(Stage.PAGE_LOAD)
 
     def _click_export(self) -> None:
         export_item = self._menu_item(EXPORT_MENU_TEXTS)
@@ -673,6 +698,17 @@ class PortalClient:
         close = self.driver.find_elements(By.ID, "Vertical_ErrorInfo_Close")
         if close and close[0].is_displayed():
             self._click(close[0])
+
+    def _text_elements(self, css: str, texts: tuple[str, ...]) -> list[WebElement]:
+        """The elements matching ``css`` whose text (shown or not) reads one of ``texts``."""
+        return [
+            element
+            for element in self.driver.find_elements(By.CSS_SELECTOR, css)
+            if any(
+                _is_label(_normalise(element.get_attribute("textContent") or ""), text)
+                for text in texts
+            )
+        ]
 
     def _find_by_text(self, css: str, texts: tuple[str, ...], stage: Stage) -> WebElement:
         for element in self.driver.find_elements(By.CSS_SELECTOR, css):

@@ -9,21 +9,23 @@ this process and by later ones sharing the directory.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from archid.records import ExportType, Record
 from archid.sim.font import Font
+from archid.sim.grid import Grid
 from archid.sim.layouts import ExportView, build_grid
 from archid.sim.pdfwriter import write_grid_pdf
 
 #: bump when the layouts or the writer change what a file contains
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,8 @@ class Selection:
     shrink: bool = False
     #: no rows at all
     empty: bool = False
+    #: (header as printed, text, rows or None for all): cells printed wrong
+    garble: tuple[str, str, int | None] | None = None
 
     def apply(self, records: Sequence[Record]) -> Sequence[Record]:
         if self.empty:
@@ -41,6 +45,24 @@ class Selection:
         if self.shrink:
             return records[::10]
         return records
+
+    def print(self, grid: Grid) -> Grid:
+        """``grid`` with the garbled cells, if any (the rows stream as before)."""
+        if self.garble is None:
+            return grid
+        header, text, count = self.garble
+        columns = [i for i, column in enumerate(grid.columns) if column.header == header]
+        if not columns:
+            raise ValueError(f"no column headed {header!r} in this export")
+        rows = grid.rows
+
+        def garbled() -> Iterator[Sequence[str]]:
+            for number, row in enumerate(rows):
+                if count is None or number < count:
+                    row = [text if i in columns else cell for i, cell in enumerate(row)]
+                yield row
+
+        return dataclasses.replace(grid, rows=garbled())
 
 
 def default_cache_dir() -> Path:
@@ -71,7 +93,9 @@ class ExportCache:
         ``fingerprint`` must identify ``records`` exactly (the dataset's
         fingerprint): it is what makes a cached file valid.
         """
-        key_text = repr((FORMAT_VERSION, str(export_type), fingerprint, astuple(view), selection))
+        key_text = repr(
+            (FORMAT_VERSION, str(export_type), fingerprint, view.cache_key(), selection)
+        )
         key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
         path = self.directory / f"{export_type}-{key}.pdf"
         with self._lock:
@@ -80,7 +104,7 @@ class ExportCache:
             if path.exists():
                 return path
             self.directory.mkdir(parents=True, exist_ok=True)
-            grid = build_grid(export_type, selection.apply(records), view)
+            grid = selection.print(build_grid(export_type, selection.apply(records), view))
             fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as out:

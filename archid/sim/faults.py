@@ -38,6 +38,9 @@ class FaultKind(enum.StrEnum):
     SHRUNKEN_EXPORT = "shrunken_export"
     #: every page answers with the maintenance page (HTTP 503)
     MAINTENANCE = "maintenance"
+    #: the export prints ``text`` in the column headed ``column`` of its first
+    #: ``rows`` rows (``null``: every row), as a portal whose format changed would
+    BAD_CELLS = "bad_cells"
 
 
 @dataclass
@@ -52,6 +55,9 @@ class Fault:
     rate: float = 50_000.0
     keep: float = 0.5
     seconds: float = 600.0
+    column: str | None = None
+    text: str = "?"
+    rows: int | None = 1
     fired: int = 0
 
     def matches(self, export_type: str | None, path: str | None) -> bool:
@@ -70,6 +76,9 @@ class Fault:
             "rate": self.rate,
             "keep": self.keep,
             "seconds": self.seconds,
+            "column": self.column,
+            "text": self.text,
+            "rows": self.rows,
         }
 
 
@@ -87,7 +96,9 @@ class FaultBoard:
         """Arm a fault from its JSON description; ``ValueError`` when invalid."""
         if not isinstance(spec, dict):
             raise ValueError("a fault is a JSON object")
-        unknown = set(spec) - {"kind", "type", "path", "times", "rate", "keep", "seconds"}
+        unknown = set(spec) - {
+            "kind", "type", "path", "times", "rate", "keep", "seconds", "column", "text", "rows"
+        }  # fmt: skip
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         try:
@@ -107,9 +118,14 @@ class FaultBoard:
                 if not low <= value <= high:
                     raise ValueError(f"{name} must be between {low} and {high}")
                 numbers[name] = float(value)
-        for name in ("type", "path"):
+        for name in ("type", "path", "column", "text"):
             if spec.get(name) is not None and not isinstance(spec[name], str):
                 raise ValueError(f"{name} must be a string")
+        rows = spec.get("rows", 1)
+        if rows is not None and (not isinstance(rows, int) or isinstance(rows, bool) or rows < 1):
+            raise ValueError("rows must be a positive integer or null")
+        if kind is FaultKind.BAD_CELLS and not spec.get("column"):
+            raise ValueError("a bad_cells fault needs the column's header as printed")
         with self._lock:
             fault = Fault(
                 id=next(self._ids),
@@ -120,6 +136,9 @@ class FaultBoard:
                 rate=numbers.get("rate", Fault.rate),
                 keep=numbers.get("keep", Fault.keep),
                 seconds=numbers.get("seconds", Fault.seconds),
+                column=spec.get("column"),
+                text=spec.get("text") or Fault.text,
+                rows=rows,
             )
             self._faults.append(fault)
             self.released.clear()

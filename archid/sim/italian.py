@@ -47,12 +47,14 @@ CITIES: tuple[City, ...] = (
     City("Firenze", "FI", 50121, 25, "055", "D612"),
     City("Bari", "BA", 70121, 11, "080", "A662"),
     City("Catania", "CT", 95121, 11, "095", "C351"),
+    City("L'Aquila", "AQ", 67100, 1, "0862", "A345"),
     City("Venezia", "VE", 30121, 53, "041", "L736"),
     City("Verona", "VR", 37121, 22, "045", "L781"),
     City("Messina", "ME", 98121, 49, "090", "F158"),
     City("Padova", "PD", 35121, 22, "049", "G224"),
     City("Trieste", "TS", 34121, 31, "040", "L424"),
     City("Brescia", "BS", 25121, 16, "030", "B157"),
+    City("Sant'Anastasia", "NA", 80048, 1, "081", "I262"),
     City("Parma", "PR", 43121, 6, "0521", "G337"),
     City("Taranto", "TA", 74121, 3, "099", "L049"),
     City("Prato", "PO", 59100, 1, "0574", "G999"),
@@ -65,6 +67,8 @@ CITIES: tuple[City, ...] = (
     City("Cagliari", "CA", 9121, 14, "070", "B354"),
     City("Foggia", "FG", 71121, 2, "0881", "D643"),
     City("Rimini", "RN", 47921, 3, "0541", "H294"),
+    City("Castell'Arquato", "PC", 29014, 1, "0523", "C145"),
+    City("Sant'Elpidio a Mare", "FM", 63811, 1, "0734", "I324"),
     City("Salerno", "SA", 84121, 15, "089", "H703"),
     City("Ferrara", "FE", 44121, 4, "0532", "D548"),
     City("Sassari", "SS", 7100, 1, "079", "I452"),
@@ -180,15 +184,28 @@ def street(rng: random.Random) -> str:
 
 
 def phone(rng: random.Random, where: City) -> str:
-    """A landline in ``where``'s district: "02 4851236"."""
+    """A landline in ``where``'s district, international form: "+39 02 4851236"."""
     digits = 10 - len(where.phone_prefix)
-    return f"{where.phone_prefix} {rng.randrange(10 ** (digits - 1) * 2, 10**digits)}"
+    return f"+39 {where.phone_prefix} {rng.randrange(10 ** (digits - 1) * 2, 10**digits)}"
 
 
 def mobile(rng: random.Random) -> str:
-    """A mobile number: "347 1234567"."""
+    """A mobile number, international form: "+39 347 1234567"."""
     prefix = rng.choice(("320", "328", "329", "333", "335", "338", "340", "347", "348", "349"))
-    return f"{prefix} {rng.randrange(1_000_000, 10_000_000)}"
+    return f"+39 {prefix} {rng.randrange(1_000_000, 10_000_000)}"
+
+
+def curly(text: str) -> str:
+    """``text`` with its straight apostrophes curled (U+2019), as some portal fields hold."""
+    return text.replace("'", "\u2019")
+
+
+def iban(rng: random.Random) -> str:
+    """An Italian IBAN of the right shape (27 characters; check digits not computed)."""
+    return (
+        f"IT{rng.randint(10, 99)}{rng.choice(string.ascii_uppercase)}"
+        f"{rng.randrange(10**10):010d}{rng.randrange(10**12):012d}"
+    )
 
 
 def slug(text: str) -> str:
@@ -206,8 +223,8 @@ def pec(rng: random.Random, owner: str) -> str:
 
 
 def sdi_code(rng: random.Random) -> str:
-    """A 7-character SDI recipient code; "0000000" for firms that receive by PEC."""
-    if rng.random() < 0.3:
+    """A 7-character SDI recipient code ("KRRH6B9"); "0000000" for firms that receive by PEC."""
+    if rng.random() < 0.2:
         return "0000000"
     alphabet = string.ascii_uppercase + string.digits
     return "".join(rng.choice(alphabet) for _ in range(7))
@@ -311,7 +328,8 @@ def birth_date(rng: random.Random) -> date:
 def practice_name(rng: random.Random) -> tuple[str, bool]:
     """A customer name and whether it is a company (else a sole practitioner).
 
-    About one name in twelve is long enough to wrap in the NOME column.
+    About one name in twenty-five is long enough to wrap (to two lines) in the
+    NOME column.
     """
     first, last, female = person(rng)
     title = "Dott.ssa" if female else "Dr."
@@ -332,11 +350,11 @@ def practice_name(rng: random.Random) -> tuple[str, bool]:
         return f"Clinica Dentale {last} S.r.l.", True
     if roll < 0.84:
         return f"{last} Dental S.r.l.s.", True
-    if roll < 0.92:
+    if roll < 0.975:
         return f"Studio Odontoiatrico Associato {last} e {other_last}", True
     return (
         f"Studio Associato di Odontoiatria e Protesi Dentaria {title} {first} {last}"
-        f" e Dott. {other_first} {other_last} S.t.p. a r.l.",
+        f" e Dott. {other_first[0]}. {other_last}",
         True,
     )
 

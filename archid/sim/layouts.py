@@ -1,46 +1,33 @@
 """The six exports as the real portal lays them out: file names, pages, columns, cells.
 
 :func:`build_grid` turns records into the :class:`~archid.sim.grid.Grid`
-that the PDF writer prints; it reproduces spec section 2 column by column,
-including the portal's noise, so that a parser which reads our exports reads
-the real ones:
+that the PDF writer prints, following spec v2 section 2:
 
-* headers page by page exactly as the spec writes them (upper case, trailing
-  colons, "NOME DI CONSEGNA" twice on the DDT's third page, the always empty
-  PDF DDT / FATTURA PDF columns, IMMAGINE always "System.Byte[]");
-* Italian formats: ``124.497,43 €``, ``-2.150,88 €``, ``21/01/2026``,
-  ``20/01/2026 12:04:22``, IDs with thousands dots (``71.039``), accounts
-  with leading zeros (``049421``); a decimal prints exactly the digits its
-  :class:`~decimal.Decimal` holds (``Decimal("2112.7")`` → ``2.112,7``);
-* the customers' artefact rows (ID ``0``, "Customer/Potential from
-  Concessionario") interleaved at the real proportion, 1,424 per 1,515 real
-  rows; a few junk order rows (ID ``0``, or no creation date) and DDT rows
-  without a DDT or order number, which parsers must drop;
-* the same customer profile spelt ``55.220``, ``55220`` or ``55.22`` in the
-  orders' PROFILO CLIENTE: (and ``55220`` now and then in the customers'
-  PROFILO CLIENTE), chosen by a hash of the row's key so an export is stable;
-* DDT tracking cells as raw HTML
-  (``<a href = "URL" target="_blank">fedex 445291890750</a>``) when the
-  record has a URL, else plain ``fedex 445291890750``. The record's
-  ``tracking_carrier`` is the link text's first word as printed (lower case),
-  ``tracking_number`` the rest, ``tracking_url`` the href; the DDT's
-  MODALITÀ DI CONSEGNA keeps the display spelling ("FedEx").
-
-Flags are spelt per column, as the portal does: "Sì"/"No" for PREVENTIVO:,
-ARTICOLO ORDINABILE and CHIUSO; "Checked"/"Unchecked" for ORDINE OMAGGIO:,
-FERMATO, SCONTO ASSOLUTO TOTALE and SCONTO LINEA. Amounts carry " €" in the
-columns listed in :data:`EURO_COLUMNS`; other amounts, quantities and
-percentages are bare numbers.
-
-The closing summary row puts ``Count=<printed data rows>`` (artefact and
-junk rows included, as DevExpress counts grid rows) under the first ID
-column and ``Sum=<total>`` (no € sign, e.g. ``Sum=785.057,97``) under the
-main amount columns; artefact and junk rows have empty amounts, so the sums
-equal the sums over the records.
+* headers page by page exactly as printed, per layout epoch
+  (:data:`LAYOUTS`: ``2026-01`` and ``2026-03``, the default): colons that
+  come and go, both apostrophe shapes (``ALL’ATTENZIONE DI:`` next to
+  ``DATA DELL'ULTIMO ORDINE``), ``VENDITE PRECEDENTE`` and ``NOME DI
+  CONSEGNA`` printed twice, the always empty PDF DDT / FATTURA PDF columns,
+  IMMAGINE: always ``System.Byte[]``, the DDT's seventh page of March 2026
+  with columns archid does not know;
+* a session's column chooser: a fresh session of the ``2026-03`` epoch
+  shows 5 product pages (:data:`FRESH_PRODUCTS`), 9 once "show all
+  columns" was chosen (in ``2026-01`` all 8 pages always); invoices' ID
+  VENDITE only when switched on;
+* the values in the formats of :mod:`archid.sim.formats`, Italian or
+  English; invoices' amounts without € and trailing zeros; DDT tracking
+  cells as the raw HTML of the portal's carrier links (the FedEx href lacks
+  its closing quote);
+* the closing summary row: ``Count=`` under ID (customers, orders,
+  prices), ID ARTICOLO (products) or DOCUMENTO DI TRASPORTO: (DDT), none on
+  invoices; ``Sum=`` under the amount columns of :func:`summary_columns`,
+  each the sum over the records, except the orders' IMPORTO TOTALE, which
+  the real portal prints a few cents off (spec v2): :func:`printed_sum`.
 
 :func:`expected_records` gives what a correct parser yields from an export
 made with a given :class:`ExportView`; for :data:`FULL_VIEW` it is the
-dataset's records unchanged.
+dataset's records unchanged. A field whose column the view does not show
+is ``None`` and listed in the record's ``unread``.
 """
 
 from __future__ import annotations
@@ -55,46 +42,62 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from archid.records import (
-    Customer,
+    RECORD_TYPES,
     Ddt,
     ExportType,
     Order,
     Product,
     Record,
+    data_fields,
     to_json,
 )
+from archid.sim import english as english_captions
+from archid.sim import formats
 from archid.sim.dataset import Dataset
 from archid.sim.grid import Align, Column, Grid
 
 #: Printable width of a US Letter page with 72 pt margins.
 PAGE_WIDTH = 468.0
+#: The layout epochs the simulator serves, oldest first; the last is the default.
+EPOCHS = ("2026-01", "2026-03")
+NEWEST = EPOCHS[-1]
 
 
 @dataclass(frozen=True, slots=True)
 class ExportView:
-    """The portal state (user profile, browser locale) that changes an export.
+    """The portal state (layout epoch, user profile, session, locale) that shapes an export.
 
-    * ``month_first_dates``: an English browser writes ``MM/DD/YYYY`` and
-      ``MM/DD/YYYY HH:MM:SS`` (numbers stay Italian);
+    * ``layout``: the layout epoch, one of :data:`EPOCHS`;
+    * ``english``: the browser's first language is not Italian: English
+      captions, formats and file name;
     * ``orders_all``: the orders list is on "Tutti gli ordini"; ``False``
       exports only open orders (not delivered, not invoiced);
     * ``products_filter``: a saved filter leaves about 9 % of the products;
-    * ``products_all_columns``: ``False`` hides the columns of
-      :data:`HIDDEN_PRODUCT_COLUMNS`, and the cycle shrinks from 9 to 5 pages;
-    * ``orders_email_column``: the later 2026 exports add E-MAIL on page 7;
-    * ``ddt_extra_page``: the 7th DDT page seen later (nothing needed on it).
+    * ``products_all_columns``: the session chose "show all columns" in
+      the products' column chooser (in the ``2026-01`` epoch all columns
+      are shown anyway);
+    * ``invoices_order_column``: the session switched invoices' ID VENDITE
+      on in the column chooser.
     """
 
-    month_first_dates: bool = False
+    layout: str = NEWEST
+    english: bool = False
     orders_all: bool = True
     products_filter: bool = False
     products_all_columns: bool = True
-    orders_email_column: bool = False
-    ddt_extra_page: bool = False
+    invoices_order_column: bool = True
+
+    def __post_init__(self) -> None:
+        if self.layout not in EPOCHS:
+            raise ValueError(f"unknown layout epoch {self.layout!r} (known: {', '.join(EPOCHS)})")
+
+    def cache_key(self) -> str:
+        """A stable text naming this view (the same in every process)."""
+        return repr(dataclasses.astuple(self))
 
 
 #: The view whose correct parse is exactly :meth:`Dataset.records`: every record, every column.
-FULL_VIEW = ExportView(orders_email_column=True)
+FULL_VIEW = ExportView()
 
 FILE_NAMES: Mapping[ExportType, str] = {
     ExportType.CUSTOMERS: "Clienti.pdf",
@@ -104,73 +107,42 @@ FILE_NAMES: Mapping[ExportType, str] = {
     ExportType.DDT: "Documenti di trasporto.pdf",
     ExportType.INVOICES: "Fatture.pdf",
 }
+ENGLISH_FILE_NAMES = english_captions.FILE_NAMES
 
-ARTEFACT_NAME = "Customer/Potential from Concessionario"
-#: Artefact rows per real customer row in the real export: 1,424 of 2,939 rows.
-ARTEFACT_RATIO = (1424, 1515)
 #: Order statuses that make an order "not open": excluded when ``orders_all`` is off.
 CLOSED_ORDER_STATUSES = frozenset({"Consegnato", "Fatturato"})
-HIDDEN_PRODUCT_COLUMNS = frozenset(
-    {
-        "IMMAGINE", "CONTENUTO DELL'IMBALLAGGIO", "NOME DELLA RICERCA", "DATAAREAID", "ID",
-        "DATETIME MODIFICATO", "ID IN BLOCCO ARTICOLO", "ID CONFIGURAZIONE", "CREATO DA",
-        "DATA CREATA", "VISUALIZZA NUMERO PRODOTTO", "SCONTO ASSOLUTO TOTALE", "SCONTO LINEA",
-        "MODIFICATO DA", "PCS ID CONFIGURAZIONE STANDARD", "ID ELEMENTO IVAID",
-    }
-)  # fmt: skip
-EURO_COLUMNS = frozenset(
-    {
-        "TIPO DI CLIENTE", "VENDITE PRECEDENTE", "VENDITE PRECEDENTE2", "IMPORTO UNITARIO:",
-        "IMPORTO LORDO:", "IMPORTO TOTALE", "SALDO VENDITE MST", "IMPORTO FATTURA MST",
-        "LIQUIDA IMPORTO MST", "IMPORTO RIMANENTE MST",
-    }
-)  # fmt: skip
 _SAVED_FILTER_PERCENT = 9
 
 
-# -- value formats -------------------------------------------------------------
+# -- value formats (kept importable under their old names) ------------------------
 
 
-def format_decimal(value: Decimal, *, euro: bool = False) -> str:
-    """Italian digits exactly as ``value`` holds them: ``-2.150,88``, ``2.112,7``, ``1,00``."""
-    if value.is_zero():
-        value = abs(value)  # never print "-0,00"
-    text = format(value, ",f").translate(str.maketrans(",.", ".,"))
-    return f"{text} €" if euro else text
+def format_decimal(value: Decimal, *, euro: bool = False, english: bool = False) -> str:
+    """Italian digits exactly as ``value`` holds them: ``-2.150,88``, ``2.112,7``, ``1,00``;
+    ``euro`` adds `` €`` (English: ``$`` in front)."""
+    if euro:
+        return formats.euro(value, english=english)
+    return formats.decimal(value, english=english)
 
 
-def format_int(value: int) -> str:
-    """An integer with thousands dots: ``2.939``."""
-    return f"{value:,}".replace(",", ".")
+def format_int(value: int, *, english: bool = False) -> str:
+    """An integer with thousands dots: ``2.939`` (English ``2,939``)."""
+    return formats.integer(value, english=english)
 
 
-def format_id(key: str) -> str:
+def format_id(key: str, *, english: bool = False) -> str:
     """A numeric record ID with thousands dots (``71039`` → ``71.039``); others unchanged."""
-    return format_int(int(key)) if key.isascii() and key.isdigit() else key
+    return formats.record_id(key, english=english)
 
 
 def format_date(value: date, view: ExportView) -> str:
-    """``21/01/2026``, or ``01/21/2026`` for a month-first browser."""
-    return value.strftime("%m/%d/%Y" if view.month_first_dates else "%d/%m/%Y")
+    """``21/01/2026``, or ``1/21/2026`` for an English browser."""
+    return formats.day(value, english=view.english)
 
 
 def format_datetime(value: datetime, view: ExportView) -> str:
-    """``20/01/2026 12:04:22``, or month first for a month-first browser."""
-    return format_date(value, view) + value.strftime(" %H:%M:%S")
-
-
-def _spell_profile(key: str, style: int) -> str:
-    """One of the portal's spellings of a numeric ID: 0 dotted, 1 plain, 2 trailing zeros cut.
-
-    Cutting zeros ("55.220" → "55.22") happens only where the result still
-    has a dot and cannot be mistaken for another ID.
-    """
-    dotted = format_id(key)
-    if style == 1:
-        return key
-    if style == 2 and "." in dotted and dotted.endswith("0") and not dotted.endswith("000"):
-        return dotted.rstrip("0")
-    return dotted
+    """``20/01/2026 12:04:22``, or ``1/20/2026 12:04:22 PM`` for an English browser."""
+    return formats.moment(value, english=view.english)
 
 
 def _hash_pick(key: str, n: int) -> int:
@@ -180,7 +152,7 @@ def _hash_pick(key: str, n: int) -> int:
 _ADDRESS_SPLIT = re.compile(r"^(.*?) (\d{5} .+)$")
 
 
-def _address_cell(address: str | None) -> str:
+def address_cell(address: str | None) -> str:
     """The two lines the portal prints: the street, then "CAP city PROV"."""
     if address is None:
         return ""
@@ -188,26 +160,44 @@ def _address_cell(address: str | None) -> str:
     return f"{match[1]}\n{match[2]}" if match else address
 
 
-def _tracking_cell(record: Ddt) -> str:
+def payment_terms_cell(terms: str | None) -> str:
+    """ID TERMINE DI PAGAMENTO: ``… Iban`` on the first line, the IBAN on the second."""
+    if terms is None:
+        return ""
+    head, sep, tail = terms.partition(" Iban ")
+    return f"{head} Iban\n{tail}" if sep else terms
+
+
+def tracking_cell(record: Ddt) -> str:
+    """NUMERO DI TRACCIABILITÀ as the portal prints it: the raw HTML of the carrier's link.
+
+    The link text is ``<carrier> <number>`` (``fedex 445291890750``, ``Ups
+    1Z…``, ``dhl N``); the FedEx href lacks its closing quote, exactly as
+    spec v2 shows it.
+    """
     if record.tracking_carrier is None:
         return ""
     text = f"{record.tracking_carrier} {record.tracking_number or ''}".rstrip()
     if record.tracking_url is None:
         return text
-    return f'<a href = "{record.tracking_url}" target="_blank">{text}</a>'
+    if record.tracking_carrier == "fedex":
+        return f'<a href = "{record.tracking_url} target="_blank">{text}</a>'
+    return f'<a href="{record.tracking_url}" target="_blank">{text}</a>'
 
 
 # -- column specifications -------------------------------------------------------
 
 Cell = Callable[[Any, ExportView], str]
+Summary = Literal["count", "sum"] | None
 
 
 @dataclass(frozen=True, slots=True)
 class ColumnSpec:
     """One printed column: header, width, how a record becomes its cell.
 
-    ``field`` names the record field shown (``None`` for the portal's noise
-    columns); ``summary`` says what the closing row prints under it.
+    ``field`` names the record field shown (``None`` for noise columns and
+    columns archid does not know); ``summary`` says what the closing row
+    prints under it, ``sum_format`` how a ``Sum=`` figure is written.
     """
 
     header: str
@@ -215,11 +205,13 @@ class ColumnSpec:
     cell: Cell
     field: str | None = None
     align: Align = "left"
-    summary: Literal["count", "sum"] | None = None
+    summary: Summary = None
+    sum_format: Callable[[Decimal, ExportView], str] | None = None
 
-    def column(self) -> Column:
-        """The grid column the PDF writer needs."""
-        return Column(self.header, self.width, self.align)
+    def column(self, t: ExportType, view: ExportView) -> Column:
+        """The grid column the PDF writer needs, captioned in the view's language."""
+        header = english_captions.caption(t, self.header) if view.english else self.header
+        return Column(header, self.width, self.align)
 
 
 def _value(field: str, render: Callable[[Any, ExportView], str]) -> Cell:
@@ -235,42 +227,88 @@ def text(header: str, width: float, field: str) -> ColumnSpec:
     return ColumnSpec(header, width, _value(field, lambda v, _: str(v)), field)
 
 
-def ident(header: str, width: float, field: str, *, count: bool = False) -> ColumnSpec:
-    """A numeric ID with thousands dots."""
-    summary: Literal["count"] | None = "count" if count else None
+def code(header: str, width: float, field: str, *, count: bool = False) -> ColumnSpec:
+    """A text code (an article, a document number) that may carry the Count= figure."""
     return ColumnSpec(
-        header, width, _value(field, lambda v, _: format_id(v)), field, "left", summary
+        header, width, _value(field, lambda v, _: str(v)), field, summary="count" if count else None
+    )
+
+
+def ident(header: str, width: float, field: str, *, count: bool = False) -> ColumnSpec:
+    """A numeric record ID with a thousands separator from 1,000."""
+    render = _value(field, lambda v, view: formats.record_id(v, english=view.english))
+    return ColumnSpec(header, width, render, field, summary="count" if count else None)
+
+
+def _euro_text(value: Decimal, view: ExportView) -> str:
+    return formats.euro(value, english=view.english)
+
+
+def _plain_text(value: Decimal, view: ExportView) -> str:
+    return formats.decimal(value, english=view.english)
+
+
+def euro(header: str, width: float, field: str, *, total: bool = False) -> ColumnSpec:
+    """A right-aligned € amount (``124.497,43 €``)."""
+    return ColumnSpec(
+        header,
+        width,
+        _value(field, _euro_text),
+        field,
+        "right",
+        "sum" if total else None,
+        _euro_text,
     )
 
 
 def amount(header: str, width: float, field: str, *, total: bool = False) -> ColumnSpec:
-    """A right-aligned decimal, with " €" when the header is in :data:`EURO_COLUMNS`."""
-    euro = header in EURO_COLUMNS
-    summary: Literal["sum"] | None = "sum" if total else None
-    render = _value(field, lambda v, _: format_decimal(v, euro=euro))
-    return ColumnSpec(header, width, render, field, "right", summary)
+    """A right-aligned bare number, printed with exactly the digits the record holds."""
+    return ColumnSpec(
+        header,
+        width,
+        _value(field, _plain_text),
+        field,
+        "right",
+        "sum" if total else None,
+        _plain_text,
+    )
 
 
-def integer(header: str, width: float, field: str) -> ColumnSpec:
-    """A right-aligned count."""
-    return ColumnSpec(header, width, _value(field, lambda v, _: format_int(v)), field, "right")
+def percentage(header: str, width: float, field: str) -> ColumnSpec:
+    """A right-aligned percentage (``21,49 %``)."""
+    render = _value(field, lambda v, view: formats.percent(v, english=view.english))
+    return ColumnSpec(header, width, render, field, "right")
+
+
+def _int_sum(value: Decimal, view: ExportView) -> str:
+    return formats.integer(int(value), english=view.english)
+
+
+def integer(header: str, width: float, field: str, *, total: bool = False) -> ColumnSpec:
+    """A right-aligned integer with thousands separators (``1.095``)."""
+    render = _value(field, lambda v, view: formats.integer(v, english=view.english))
+    return ColumnSpec(header, width, render, field, "right", "sum" if total else None, _int_sum)
 
 
 def day(header: str, width: float, field: str) -> ColumnSpec:
-    """A date in the view's order."""
+    """A date in the view's locale."""
     return ColumnSpec(header, width, _value(field, format_date), field)
 
 
 def moment(header: str, width: float, field: str) -> ColumnSpec:
-    """A date-time in the view's order."""
+    """A date-time in the view's locale."""
     return ColumnSpec(header, width, _value(field, format_datetime), field)
 
 
-def flag(header: str, width: float, field: str, spelling: tuple[str, str]) -> ColumnSpec:
-    """A boolean spelt ``spelling[0]`` for true, ``spelling[1]`` for false."""
-    return ColumnSpec(
-        header, width, _value(field, lambda v, _: spelling[0] if v else spelling[1]), field
-    )
+def yes_no(header: str, width: float, field: str) -> ColumnSpec:
+    """A flag spelt ``Sì``/``No`` (``Yes``/``No`` in English)."""
+    render = _value(field, lambda v, view: formats.yes_no(v, english=view.english))
+    return ColumnSpec(header, width, render, field)
+
+
+def checked(header: str, width: float, field: str) -> ColumnSpec:
+    """A flag spelt ``Checked``/``Unchecked``."""
+    return ColumnSpec(header, width, _value(field, lambda v, _: formats.checked(v)), field)
 
 
 def constant(header: str, width: float, value: str) -> ColumnSpec:
@@ -278,303 +316,381 @@ def constant(header: str, width: float, value: str) -> ColumnSpec:
     return ColumnSpec(header, width, lambda _record, _view: value)
 
 
-YES_NO = ("Sì", "No")
-CHECKED = ("Checked", "Unchecked")
+def _shaped(header: str, width: float, field: str, shape: Callable[[Any], str]) -> ColumnSpec:
+    return ColumnSpec(header, width, lambda r, _: shape(getattr(r, field)), field)
 
 
-def _orders_profile(record: Order, _view: ExportView) -> str:
-    if record.customer_profile is None:
-        return ""
-    style = (0, 0, 0, 0, 0, 0, 1, 1, 2, 2)[_hash_pick(record.id, 10)]
-    return _spell_profile(record.customer_profile, style)
+def _display_number(value: str | None) -> str:
+    # the portal pads the empty parts: "005159K2 : v.001 :   :   :"
+    return "" if value is None else value.replace(" : : :", " :   :   :")
 
 
-def _customers_profile(record: Customer, _view: ExportView) -> str:
-    if record.profile is None:
-        return ""
-    return _spell_profile(record.profile, 1 if _hash_pick(record.id, 10) == 0 else 0)
+def _unknown(header: str, width: float, render: Callable[[Ddt], str]) -> ColumnSpec:
+    """A column of the DDT's seventh page, whose contents the spec does not know."""
+    return ColumnSpec(header, width, lambda r, _: render(r))
 
 
-_PAGES: Mapping[ExportType, tuple[tuple[ColumnSpec, ...], ...]] = {
+def _gross_weight(record: Ddt) -> str:
+    grams = 200 + _hash_pick(record.ddt_number, 9800)
+    return f"{grams // 1000},{grams % 1000 // 10:02d} kg"
+
+
+_CARRIERS_OUT = ("", "", "BRT", "GLS")
+
+#: Every column of each type, in the order of the fullest layout; a header
+#: printed twice appears twice, told apart by its order.
+_COLUMNS: Mapping[ExportType, tuple[ColumnSpec, ...]] = {
     ExportType.CUSTOMERS: (
-        (
-            ident("ID", 55, "id", count=True),
-            ColumnSpec("PROFILO CLIENTE", 70, _customers_profile, "profile"),
-            text("NOME", 235, "name"),
-            text("PARTITA IVA", 100, "vat_number"),
-        ),
-        (
-            text("PEC", 160, "pec"),
-            text("SDI", 60, "sdi"),
-            text("CODICE FISCALE", 130, "fiscal_code"),
-            text("TERMINI DI CONSEGNA", 115, "delivery_terms"),
-        ),
-        (
-            text("VIA", 200, "street"),
-            text("INDIRIZZO LOGISTICO CAP", 90, "postal_code"),
-            text("CITTÀ", 170, "city"),
-        ),
-        (
-            text("TELEFONO", 95, "phone"),
-            text("CELLULARE", 95, "mobile"),
-            text("URL", 150, "url"),
-            text("ALL'ATTENZIONE DI", 125, "attention_to"),
-        ),
-        (
-            day("DATA DELL'ULTIMO ORDINE", 110, "last_order_date"),
-            integer("CONTEGGI DEGLI ORDINI EFFETTIVI", 110, "order_count"),
-            amount("TIPO DI CLIENTE", 110, "sales_amount"),
-        ),
-        (
-            integer("CONTEGGIO DEGLI ORDINI PRECEDENTE", 120, "previous_order_count"),
-            amount("VENDITE PRECEDENTE", 110, "previous_sales"),
-        ),
-        (
-            integer("CONTEGGIO DEGLI ORDINI PRECEDENTE2", 120, "previous_order_count_2"),
-            amount("VENDITE PRECEDENTE2", 110, "previous_sales_2"),
-        ),
-        (
-            text("DESCRIZIONE", 200, "description"),
-            text("TYPE", 80, "type"),
-            text("NUMERO DI CONTO ESTERNO", 110, "external_account"),
-        ),
-        (text("IL NOSTRO NUMERO DI CONTO", 120, "our_account"),),
+        ident("ID", 58, "id", count=True),
+        code("PROFILO CLIENTE:", 92, "account"),
+        text("NOME", 243, "name"),
+        text("PARTITA IVA:", 75, "vat_number"),
+        text("PEC:", 170, "pec"),
+        text("SDI:", 60, "sdi"),
+        text("CODICE FISCALE:", 110, "fiscal_code"),
+        text("TERMINI DI CONSEGNA", 118, "delivery_mode"),
+        text("VIA:", 210, "street"),
+        code("INDIRIZZO LOGISTICO CAP", 132, "postal_code"),
+        text("CITTÀ", 120, "city"),
+        text("TELEFONO:", 85, "phone"),
+        text("CELLULARE:", 85, "mobile"),
+        text("URL:", 40, "url"),
+        text("ALL’ATTENZIONE DI:", 105, "attention_to"),
+        day("DATA DELL'ULTIMO ORDINE", 140, "last_order_date"),
+        integer("CONTEGGI DEGLI ORDINI EFFETTIVI", 174, "order_count"),
+        euro("TIPO DI CLIENTE", 95, "sales_this_year", total=True),
+        integer("CONTEGGIO DEGLI ORDINI PRECEDENTE", 195, "order_count_last_year"),
+        euro("VENDITE PRECEDENTE", 115, "sales_last_year"),
+        integer("CONTEGGIO DEGLI ORDINI PRECEDENTE 2", 205, "order_count_year_before"),
+        euro("VENDITE PRECEDENTE", 115, "sales_year_before"),
+        text("DESCRIZIONE:", 200, "description"),
+        text("TYPE:", 90, "type_code"),
+        text("NUMERO DI CONTO ESTERNO", 145, "external_account"),
+        text("IL NOSTRO NUMERO DI CONTO", 150, "our_account"),
     ),
     ExportType.PRODUCTS: (
-        (
-            ColumnSpec("ID ARTICOLO", 100, _value("id", lambda v, _: v), "id", "left", "count"),
-            text("NOME ARTICOLO", 150, "name"),
-            text("DESCRIZIONE", 210, "description"),
-        ),
-        (
-            text("GRUPPO ARTICOLO", 110, "group"),
-            constant("IMMAGINE", 90, "System.Byte[]"),
-            text("CONTENUTO DELL'IMBALLAGGIO", 110, "package_content"),
-            text("NOME DELLA RICERCA", 150, "search_name"),
-        ),
-        (
-            text("UNITÀ DI PREZZO", 80, "price_unit"),
-            text("ID GRUPPO DI PRODOTTI", 110, "product_group_id"),
-            text("DESCRIZIONE GRUPPO ARTICOLO", 200, "group_description"),
-            amount("QTÀ MINIMA", 70, "min_qty"),
-        ),
-        (
-            amount("QTÀ MULTIPLI", 70, "multiple_qty"),
-            amount("QTÀ MASSIMA", 70, "max_qty"),
-            text("FIGURA", 70, "figure"),
-            text("DATAAREAID", 75, "data_area_id"),
-            ident("ID", 70, "record_id"),
-            moment("DATETIME MODIFICATO", 110, "modified_at"),
-        ),
-        (
-            flag("FERMATO", 70, "stopped", CHECKED),
-            text("ID IN BLOCCO ARTICOLO", 80, "block_id"),
-            text("PACCO", 60, "pack"),
-            text("GAMBA", 60, "shank"),
-            text("GRANDEZZA", 80, "size"),
-            text("ID CONFIGURAZIONE", 105, "config_id"),
-        ),
-        (
-            text("CREATO DA", 90, "created_by"),
-            day("DATA CREATA", 90, "created_on"),
-            amount("QTÀ PREDEFINITA", 90, "default_qty"),
-            text("VISUALIZZA NUMERO PRODOTTO", 120, "display_number"),
-        ),
-        (
-            flag("SCONTO ASSOLUTO TOTALE", 90, "total_absolute_discount", CHECKED),
-            flag("SCONTO LINEA", 80, "line_discount", CHECKED),
-            text("MODIFICATO DA", 100, "modified_by"),
-            flag("ARTICOLO ORDINABILE", 100, "orderable", YES_NO),
-        ),
-        (
-            amount("PURCH PRICE", 100, "purchase_price"),
-            text("PCS ID CONFIGURAZIONE STANDARD", 120, "standard_config_id"),
-            amount("QTÀ STANDARD", 90, "standard_qty"),
-            text("ID ELEMENTO IVAID", 100, "vat_item_id"),
-        ),
-        (text("ID UNITÀ", 70, "unit_id"),),
+        code("ID ARTICOLO", 80, "article", count=True),
+        text("NOME ARTICOLO:", 95, "catalogue_number"),
+        text("DESCRIZIONE", 290, "description"),
+        text("GRUPPO ARTICOLO:", 100, "group"),
+        constant("IMMAGINE:", 75, "System.Byte[]"),
+        text("CONTENUTO DELL'IMBALLAGGIO", 165, "pack_size"),
+        text("NOME DELLA RICERCA", 115, "search_name"),
+        text("UNITÀ DI PREZZO:", 92, "price_unit"),
+        text("ID GRUPPO DI PRODOTTI", 122, "product_group_id"),
+        text("DESCRIZIONE GRUPPO ARTICOLO:", 167, "group_description"),
+        amount("QTÀ MINIMA:", 72, "min_qty"),
+        amount("QTÀ MULTIPLI:", 77, "multiple_qty"),
+        amount("QTÀ MASSIMA:", 77, "max_qty"),
+        text("FIGURA:", 50, "figure"),
+        text("DATAAREAID", 70, "data_area_id"),
+        ident("ID", 55, "id"),
+        moment("DATETIME MODIFICATO", 120, "modified_at"),
+        yes_no("FERMATO", 52, "stopped"),
+        text("ID IN BLOCCO DELL'ARTICOLO", 149, "block_id"),
+        text("PACCO", 40, "pack"),
+        text("GAMBA", 43, "shank"),
+        text("GRANDEZZA", 66, "size"),
+        text("ID DI CONFIGURAZIONE", 117, "config_id"),
+        text("CREATO DA:", 65, "created_by"),
+        moment("DATA CREATA", 118, "created_at"),
+        amount("QTÀ PREDEFINITA:", 95, "default_qty"),
+        _shaped("VISUALIZZA IL NUMERO DI PRODOTTO", 188, "display_number", _display_number),
+        text("SCONTO ASSOLUTO TOTALE:", 142, "total_absolute_discount"),
+        text("SCONTO LINEA", 77, "line_discount"),
+        text("MODIFICATO DA:", 87, "modified_by"),
+        text("ARTICOLO ORDINABILE:", 121, "orderable"),
+        euro("PURCH PRICE PCS", 90, "purchase_price"),
+        text("ID DI CONFIGURAZIONE STANDARD", 174, "standard_config_id"),
+        amount("QTÀ STANDARD:", 85, "standard_qty"),
+        text("ID ELEMENTO IVAID", 102, "vat_item_id"),
+        code("ID UNITÀ", 50, "unit_id"),
     ),
     ExportType.PRICES: (
-        (
-            ident("ID", 60, "id", count=True),
-            text("CODICE CONTO", 70, "account_code"),
-            text("ACCOUNT:", 70, "account"),
-            text("DESCRIZIONE ACCOUNT:", 150, "account_description"),
-            text("ITEM SELECTION:", 110, "item_selection"),
-        ),
-        (
-            text("ITEM DESCRIPTION:", 220, "item_description"),
-            day("DA DATA", 75, "from_date"),
-            day("DATA", 75, "to_date"),
-            amount("QUANTITÀ", 70, "qty_from"),
-        ),
-        (
-            amount("QUANTITÀ", 70, "qty_to"),
-            text("UNITÀ DI PREZZO", 70, "price_unit"),
-            amount("IMPORTO UNITARIO:", 100, "unit_price"),
-            text("VALUTA", 60, "currency"),
-            amount("PREZZO NETTO BRASSELER", 110, "net_price_brasseler"),
-        ),
+        ident("ID", 60, "id", count=True),
+        text("CODICE CONTO", 80, "account_code"),
+        code("ACCOUNT:", 60, "price_group"),
+        text("DESCRIZIONE ACCOUNT:", 135, "price_group_name"),
+        code("ITEM SELECTION:", 95, "article"),
+        text("ITEM DESCRIPTION:", 100, "catalogue_number"),
+        day("DA DATA", 70, "valid_from"),
+        day("DATA", 70, "valid_to"),
+        amount("QUANTITÀIMPORTODA", 116, "qty_from"),
+        amount("QUANTITÀIMPORTO", 99, "qty_to"),
+        text("UNITÀ DI PREZZO", 87, "price_unit"),
+        euro("IMPORTO UNITARIO:", 101, "unit_price"),
+        text("VALUTA", 45, "currency"),
+        yes_no("PREZZO NETTO BRASSELER", 134, "net_price"),
     ),
     ExportType.ORDERS: (
-        (
-            ident("ID", 60, "id", count=True),
-            text("ID DI VENDITA", 100, "sales_id"),
-            ColumnSpec("PROFILO CLIENTE:", 80, _orders_profile, "customer_profile"),
-            text("NOME VENDITE:", 220, "sales_name"),
-        ),
-        (
-            text("NOME DI CONSEGNA", 230, "delivery_name"),
-            ColumnSpec(
-                "INDIRIZZO DI CONSEGNA",
-                230,
-                lambda r, _: _address_cell(r.delivery_address),
-                "delivery_address",
-            ),
-        ),
-        (
-            moment("DATA DI CREAZIONE", 120, "created_at"),
-            day("DATA DI CONSEGNA", 90, "delivery_date"),
-            text("RIMANI VENDITE FINANZIARIE", 250, "description"),
-        ),
-        (
-            text("RIFERIMENTO CLIENTE", 120, "customer_reference"),
-            text("STATO DELLE VENDITE", 110, "sales_status"),
-            text("TIPO DI ORDINE", 110, "order_type"),
-            text("STATO DEL DOCUMENTO", 120, "document_status"),
-        ),
-        (
-            text("ORIGINE VENDITE:", 100, "sales_origin"),
-            text("STATO DEL TRASFERIMENTO", 130, "transfer_status"),
-            day("DATA DI TRASFERIMENTO", 110, "transfer_date"),
-        ),
-        (
-            day("DATA DI COMPLETAMENTO", 110, "completed_date"),
-            flag("PREVENTIVO:", 80, "quote", YES_NO),
-            amount("APPLICA SCONTO %:", 90, "apply_discount"),
-            amount("IMPORTO LORDO:", 110, "gross_amount", total=True),
-        ),
-        (
-            amount("IMPORTO TOTALE", 110, "total_amount", total=True),
-            flag("ORDINE OMAGGIO:", 90, "gift_order", CHECKED),
-            text("E-MAIL", 200, "email"),
-        ),
+        ident("ID", 55, "id", count=True),
+        code("ID DI VENDITA", 80, "order_number"),
+        code("PROFILO CLIENTE:", 95, "account"),
+        text("NOME VENDITE:", 235, "account_name"),
+        text("NOME DI CONSEGNA", 234, "delivery_name"),
+        _shaped("INDIRIZZO DI CONSEGNA", 234, "delivery_address", address_cell),
+        moment("DATA DI CREAZIONE", 105, "created_at"),
+        day("DATA DI CONSEGNA", 103, "delivery_date"),
+        text("RIMANI VENDITE FINANZIARIE", 152, "purchase_order"),
+        text("RIFERIMENTO CLIENTE", 115, "customer_reference"),
+        text("STATO DELLE VENDITE", 116, "sales_status"),
+        text("TIPO DI ORDINE", 100, "order_type"),
+        text("STATO DEL DOCUMENTO", 125, "document_status"),
+        text("ORIGINE VENDITE:", 95, "sales_origin"),
+        text("STATO DEL TRASFERIMENTO", 143, "transfer_status"),
+        day("DATA DI TRASFERIMENTO", 130, "transfer_date"),
+        day("DATA DI COMPLETAMENTO", 136, "completed_date"),
+        yes_no("PREVENTIVO:", 71, "quote"),
+        percentage("APPLICA SCONTO %:", 102, "discount_percent"),
+        euro("IMPORTO LORDO:", 110, "gross_amount", total=True),
+        euro("IMPORTO TOTALE", 110, "total_amount", total=True),
+        checked("ORDINE OMAGGIO:", 96, "gift_order"),
+        text("E-MAIL", 160, "email"),
     ),
     ExportType.DDT: (
-        (
-            constant("PDF DDT", 50, ""),
-            ident("ID", 60, "id", count=True),
-            text("DOCUMENTO DI TRASPORTO:", 110, "ddt_number"),
-            day("DATA DI CONSEGNA", 90, "delivery_date"),
-            text("ID DI VENDITA", 110, "sales_id"),
+        constant("PDF DDT", 48, ""),
+        ident("ID", 50, "id"),
+        code("DOCUMENTO DI TRASPORTO:", 145, "ddt_number", count=True),
+        day("DATA DI CONSEGNA", 103, "delivery_date"),
+        code("ID DI VENDITA", 80, "order_number"),
+        code("CONTO DELL'ORDINE", 107, "order_account"),
+        text("NOME VENDITE:", 240, "account_name"),
+        text("NOME DI CONSEGNA", 234, "delivery_name"),
+        _shaped("NOME DI CONSEGNA", 234, "delivery_address", address_cell),
+        integer("TOTALE", 64, "quantity", total=True),
+        text("RIFERIMENTO CLIENTE", 116, "customer_reference"),
+        text("DESCRIZIONE:", 120, "purchase_order"),
+        ColumnSpec(
+            "NUMERO DI TRACCIABILITÀ", 234, lambda r, _: tracking_cell(r), "tracking_number"
         ),
-        (
-            text("CONTO DELL'ORDINE", 100, "order_account"),
-            text("NOME VENDITE:", 250, "sales_name"),
-        ),
-        (
-            text("NOME DI CONSEGNA", 230, "delivery_name"),
-            ColumnSpec(
-                "NOME DI CONSEGNA",
-                230,
-                lambda r, _: _address_cell(r.delivery_address),
-                "delivery_address",
-            ),
-        ),
-        (
-            amount("TOTALE", 70, "quantity", total=True),
-            text("RIFERIMENTO CLIENTE", 120, "customer_reference"),
-            text("DESCRIZIONE:", 250, "description"),
-        ),
-        (
-            ColumnSpec(
-                "NUMERO DI TRACCIABILITÀ",
-                300,
-                lambda r, _: _tracking_cell(r),
-                "tracking_number",
-            ),
-            text("TERMINI DI CONSEGNA:", 150, "delivery_terms"),
-        ),
-        (
-            text("MODALITÀ DI CONSEGNA", 110, "delivery_mode"),
-            text("ALL'ATTENZIONE DI", 150, "attention_to"),
-            text("CITTÀ DI CONSEGNA", 150, "delivery_city"),
-        ),
-        (
-            constant("CREATO DA", 100, "Admin"),
-            constant("DATA DI CREAZIONE", 120, ""),
-        ),
+        text("TERMINI DI CONSEGNA:", 160, "delivery_terms"),
+        text("MODALITÀ DI CONSEGNA", 128, "delivery_mode"),
+        text("ALL'ATTENZIONE DI", 102, "attention_to"),
+        text("CITTÀ DI CONSEGNA", 230, "delivery_email"),
+        _unknown("PESO LORDO:", 80, _gross_weight),
+        _unknown("NUMERO DI COLLI", 94, lambda r: str(1 + _hash_pick(r.ddt_number, 4))),
+        _unknown("VETTORE ESTERNO", 98, lambda r: _CARRIERS_OUT[_hash_pick(r.ddt_number, 4)]),
     ),
     ExportType.INVOICES: (
-        (
-            constant("FATTURA PDF", 60, ""),
-            ColumnSpec("ID FATTURA", 100, _value("id", lambda v, _: v), "id", "left", "count"),
-            day("DATA FATTURA", 80, "invoice_date"),
-            text("CONTO FATTURE", 80, "account"),
-        ),
-        (
-            text("NOME DI FATTURAZIONE", 250, "billing_name"),
-            amount("QUANTITÀ", 80, "quantity"),
-            amount("SALDO VENDITE MST", 110, "sales_balance", total=True),
-        ),
-        (
-            amount("SOMMA LINEA SCONTO MST", 110, "line_discount_sum"),
-            amount("SCONTO TOTALE:", 100, "total_discount"),
-            amount("SOMMA FISCALE MST", 110, "tax_sum", total=True),
-            amount("IMPORTO FATTURA MST", 110, "invoice_amount", total=True),
-        ),
-        (
-            text("ORDINE DI ACQUISTO", 120, "purchase_order"),
-            text("RIFERIMENTO CLIENTE", 120, "customer_reference"),
-            day("SCADENZA", 80, "due_date"),
-        ),
-        (
-            text("ID TERMINE DI PAGAMENTO", 220, "payment_term_id"),
-            integer("OLTRE I GIORNI DI SCADENZA", 110, "days_past_due"),
-        ),
-        (
-            amount("LIQUIDA IMPORTO MST", 110, "settled_amount"),
-            text("IDENTIFICATIVO ULTIMO PAGAMENTO:", 130, "last_payment_id"),
-            day("DATA DI ULTIMA LIQUIDAZIONE", 110, "last_settlement_date"),
-        ),
-        (
-            flag("CHIUSO", 60, "closed", YES_NO),
-            amount("IMPORTO RIMANENTE MST", 110, "remaining_amount", total=True),
-            text("ID VENDITE", 110, "sales_id"),
-        ),
+        constant("FATTURA PDF", 72, ""),
+        code("ID FATTURA", 80, "invoice_number"),
+        day("DATA FATTURA", 82, "invoice_date"),
+        code("CONTO FATTURE", 88, "account"),
+        text("NOME DI FATTURAZIONE", 240, "billing_name"),
+        integer("QUANTITÀ", 60, "quantity", total=True),
+        amount("SALDO VENDITE MST", 108, "sales_balance", total=True),
+        amount("SOMMA LINEA SCONTO MST", 140, "line_discount_sum"),
+        amount("SCONTO TOTALE:", 90, "total_discount"),
+        amount("SOMMA FISCALE MST", 109, "tax_sum", total=True),
+        amount("IMPORTO FATTURA MST", 121, "invoice_amount", total=True),
+        text("ORDINE DI ACQUISTO", 109, "purchase_order"),
+        text("RIFERIMENTO CLIENTE", 116, "customer_reference"),
+        day("SCADENZA", 60, "due_date"),
+        _shaped("ID TERMINE DI PAGAMENTO", 185, "payment_terms", payment_terms_cell),
+        integer("OLTRE I GIORNI DI SCADENZA", 148, "days_past_due"),
+        amount("LIQUIDA IMPORTO MST", 116, "settled_amount"),
+        code("IDENTIFICATIVO ULTIMO PAGAMENTO:", 192, "last_payment_id"),
+        day("DATA DI ULTIMA LIQUIDAZIONE", 159, "last_settlement_date"),
+        day("CHIUSO", 60, "closed_on"),
+        amount("IMPORTO RIMANENTE MST", 133, "remaining_amount", total=True),
+        code("ID VENDITE", 80, "order_number"),
     ),
 }
 
+# -- layouts per epoch (headers exactly as printed) --------------------------------
 
-def file_name(t: ExportType) -> str:
-    """The name the portal gives the downloaded export (Italian)."""
-    return FILE_NAMES[t]
+Pages = tuple[tuple[str, ...], ...]
+
+_CUSTOMERS_FIRST: Pages = (
+    ("ID", "PROFILO CLIENTE:", "NOME", "PARTITA IVA:"),
+    ("PEC:", "SDI:", "CODICE FISCALE:", "TERMINI DI CONSEGNA"),
+    ("VIA:", "INDIRIZZO LOGISTICO CAP", "CITTÀ"),
+)
+_PRODUCTS_FIRST: Pages = (
+    ("ID ARTICOLO", "NOME ARTICOLO:", "DESCRIZIONE"),
+    ("GRUPPO ARTICOLO:", "IMMAGINE:", "CONTENUTO DELL'IMBALLAGGIO", "NOME DELLA RICERCA"),
+    ("UNITÀ DI PREZZO:", "ID GRUPPO DI PRODOTTI", "DESCRIZIONE GRUPPO ARTICOLO:", "QTÀ MINIMA:"),
+)
+_PRICES: Pages = (
+    ("ID", "CODICE CONTO", "ACCOUNT:", "DESCRIZIONE ACCOUNT:", "ITEM SELECTION:"),
+    ("ITEM DESCRIPTION:", "DA DATA", "DATA", "QUANTITÀIMPORTODA"),
+    ("QUANTITÀIMPORTO", "UNITÀ DI PREZZO", "IMPORTO UNITARIO:", "VALUTA", "PREZZO NETTO BRASSELER"),
+)
+_ORDERS_2026_01: Pages = (
+    ("ID", "ID DI VENDITA", "PROFILO CLIENTE:", "NOME VENDITE:"),
+    ("NOME DI CONSEGNA", "INDIRIZZO DI CONSEGNA"),
+    ("DATA DI CREAZIONE", "DATA DI CONSEGNA", "RIMANI VENDITE FINANZIARIE"),
+    ("RIFERIMENTO CLIENTE", "STATO DELLE VENDITE", "TIPO DI ORDINE", "STATO DEL DOCUMENTO"),
+    ("ORIGINE VENDITE:", "STATO DEL TRASFERIMENTO", "DATA DI TRASFERIMENTO"),
+    ("DATA DI COMPLETAMENTO", "PREVENTIVO:", "APPLICA SCONTO %:", "IMPORTO LORDO:"),
+    ("IMPORTO TOTALE", "ORDINE OMAGGIO:"),
+)
+_DDT_2026_01: Pages = (
+    ("PDF DDT", "ID", "DOCUMENTO DI TRASPORTO:", "DATA DI CONSEGNA", "ID DI VENDITA"),
+    ("CONTO DELL'ORDINE", "NOME VENDITE:"),
+    ("NOME DI CONSEGNA", "NOME DI CONSEGNA"),
+    ("TOTALE", "RIFERIMENTO CLIENTE", "DESCRIZIONE:"),
+    ("NUMERO DI TRACCIABILITÀ", "TERMINI DI CONSEGNA:"),
+    ("MODALITÀ DI CONSEGNA", "ALL'ATTENZIONE DI", "CITTÀ DI CONSEGNA"),
+)
+#: the DDT's seventh page from March 2026: columns archid does not know (made up)
+DDT_UNKNOWN_PAGE = ("PESO LORDO:", "NUMERO DI COLLI", "VETTORE ESTERNO")
+_INVOICES: Pages = (
+    ("FATTURA PDF", "ID FATTURA", "DATA FATTURA", "CONTO FATTURE"),
+    ("NOME DI FATTURAZIONE", "QUANTITÀ", "SALDO VENDITE MST"),
+    ("SOMMA LINEA SCONTO MST", "SCONTO TOTALE:", "SOMMA FISCALE MST", "IMPORTO FATTURA MST"),
+    ("ORDINE DI ACQUISTO", "RIFERIMENTO CLIENTE", "SCADENZA"),
+    ("ID TERMINE DI PAGAMENTO", "OLTRE I GIORNI DI SCADENZA"),
+    ("LIQUIDA IMPORTO MST", "IDENTIFICATIVO ULTIMO PAGAMENTO:", "DATA DI ULTIMA LIQUIDAZIONE"),
+    ("CHIUSO", "IMPORTO RIMANENTE MST", "ID VENDITE"),
+)
+#: the products export of a fresh ``2026-03`` session: 18 columns on 5 pages
+FRESH_PRODUCTS: Pages = (
+    ("ID ARTICOLO", "NOME ARTICOLO:", "DESCRIZIONE"),
+    ("GRUPPO ARTICOLO:", "CONTENUTO DELL'IMBALLAGGIO", "NOME DELLA RICERCA"),
+    ("UNITÀ DI PREZZO:", "QTÀ MINIMA:", "QTÀ MULTIPLI:", "QTÀ MASSIMA:"),
+    ("ID", "DATETIME MODIFICATO", "FERMATO", "DATA CREATA"),
+    ("PURCH PRICE PCS", "QTÀ STANDARD:", "ARTICOLO ORDINABILE:", "ID UNITÀ"),
+)
+#: a column a session switches on in the column chooser, per type
+OPTIONAL_COLUMNS: Mapping[ExportType, str] = {ExportType.INVOICES: "ID VENDITE"}
+
+LAYOUTS: Mapping[str, Mapping[ExportType, Pages]] = {
+    "2026-01": {
+        ExportType.CUSTOMERS: (
+            *_CUSTOMERS_FIRST,
+            ("TELEFONO:", "CELLULARE:", "URL:", "ALL’ATTENZIONE DI:", "DATA DELL'ULTIMO ORDINE"),
+            (
+                "CONTEGGI DEGLI ORDINI EFFETTIVI",
+                "TIPO DI CLIENTE",
+                "CONTEGGIO DEGLI ORDINI PRECEDENTE",
+            ),
+            ("VENDITE PRECEDENTE", "CONTEGGIO DEGLI ORDINI PRECEDENTE 2", "VENDITE PRECEDENTE"),
+            ("DESCRIZIONE:", "TYPE:", "NUMERO DI CONTO ESTERNO"),
+            ("IL NOSTRO NUMERO DI CONTO",),
+        ),
+        # The spec gives January's grouping by its first and last columns only.
+        ExportType.PRODUCTS: (
+            *_PRODUCTS_FIRST,
+            (
+                "QTÀ MULTIPLI:",
+                "QTÀ MASSIMA:",
+                "FIGURA:",
+                "ID IN BLOCCO DELL'ARTICOLO",
+                "PACCO",
+                "GAMBA",
+            ),
+            (
+                "GRANDEZZA",
+                "ID DI CONFIGURAZIONE",
+                "CREATO DA:",
+                "DATETIME MODIFICATO",
+                "DATAAREAID",
+            ),
+            ("QTÀ PREDEFINITA:", "VISUALIZZA IL NUMERO DI PRODOTTO", "DATA CREATA", "ID"),
+            ("SCONTO LINEA", "SCONTO ASSOLUTO TOTALE:", "MODIFICATO DA:", "ARTICOLO ORDINABILE:"),
+            (
+                "PURCH PRICE PCS",
+                "ID DI CONFIGURAZIONE STANDARD",
+                "QTÀ STANDARD:",
+                "FERMATO",
+                "ID UNITÀ",
+            ),
+        ),
+        ExportType.PRICES: _PRICES,
+        ExportType.ORDERS: _ORDERS_2026_01,
+        ExportType.DDT: _DDT_2026_01,
+        ExportType.INVOICES: _INVOICES,
+    },
+    "2026-03": {
+        ExportType.CUSTOMERS: (
+            *_CUSTOMERS_FIRST,
+            ("TELEFONO:", "CELLULARE:", "URL:", "ALL’ATTENZIONE DI:"),
+            ("DATA DELL'ULTIMO ORDINE", "CONTEGGI DEGLI ORDINI EFFETTIVI", "TIPO DI CLIENTE"),
+            ("CONTEGGIO DEGLI ORDINI PRECEDENTE", "VENDITE PRECEDENTE"),
+            ("CONTEGGIO DEGLI ORDINI PRECEDENTE 2", "VENDITE PRECEDENTE"),
+            ("DESCRIZIONE:", "TYPE:", "NUMERO DI CONTO ESTERNO"),
+            ("IL NOSTRO NUMERO DI CONTO",),
+        ),
+        ExportType.PRODUCTS: (
+            *_PRODUCTS_FIRST,
+            ("QTÀ MULTIPLI:", "QTÀ MASSIMA:", "FIGURA:", "DATAAREAID", "ID", "DATETIME MODIFICATO"),
+            (
+                "FERMATO",
+                "ID IN BLOCCO DELL'ARTICOLO",
+                "PACCO",
+                "GAMBA",
+                "GRANDEZZA",
+                "ID DI CONFIGURAZIONE",
+            ),
+            ("CREATO DA:", "DATA CREATA", "QTÀ PREDEFINITA:", "VISUALIZZA IL NUMERO DI PRODOTTO"),
+            ("SCONTO ASSOLUTO TOTALE:", "SCONTO LINEA", "MODIFICATO DA:", "ARTICOLO ORDINABILE:"),
+            (
+                "PURCH PRICE PCS",
+                "ID DI CONFIGURAZIONE STANDARD",
+                "QTÀ STANDARD:",
+                "ID ELEMENTO IVAID",
+            ),
+            ("ID UNITÀ",),
+        ),
+        ExportType.PRICES: _PRICES,
+        ExportType.ORDERS: (*_ORDERS_2026_01[:-1], ("IMPORTO TOTALE", "ORDINE OMAGGIO:", "E-MAIL")),
+        ExportType.DDT: (*_DDT_2026_01, DDT_UNKNOWN_PAGE),
+        ExportType.INVOICES: _INVOICES,
+    },
+}
+
+
+def file_name(t: ExportType, view: ExportView = FULL_VIEW) -> str:
+    """The name the portal gives the downloaded export (English for an English browser)."""
+    return (ENGLISH_FILE_NAMES if view.english else FILE_NAMES)[t]
+
+
+def headers(t: ExportType, view: ExportView = FULL_VIEW) -> list[list[str]]:
+    """The Italian headers of each page of a cycle of ``t`` as ``view`` prints them."""
+    layout = LAYOUTS[view.layout][t]
+    if t is ExportType.PRODUCTS and view.layout != "2026-01" and not view.products_all_columns:
+        layout = FRESH_PRODUCTS
+    optional = OPTIONAL_COLUMNS.get(t)
+    hidden = optional if optional is not None and not view.invoices_order_column else None
+    return [[h for h in page if h != hidden] for page in layout]
 
 
 def pages(t: ExportType, view: ExportView = FULL_VIEW) -> list[list[ColumnSpec]]:
     """The columns of each page of a cycle of ``t`` as ``view`` prints them."""
-    layout = [list(page) for page in _PAGES[t]]
-    if t is ExportType.ORDERS and not view.orders_email_column:
-        layout[-1] = [c for c in layout[-1] if c.header != "E-MAIL"]
-    if t is ExportType.DDT and not view.ddt_extra_page:
-        layout = layout[:6]
-    if t is ExportType.PRODUCTS and not view.products_all_columns:
-        visible = [c for page in layout for c in page if c.header not in HIDDEN_PRODUCT_COLUMNS]
-        layout = _flow(visible)
-    return layout
-
-
-def _flow(columns: Sequence[ColumnSpec]) -> list[list[ColumnSpec]]:
-    """Cut columns into page strips the way DevExpress does: fill each page in order."""
+    by_header: dict[str, list[ColumnSpec]] = {}
+    for spec in _COLUMNS[t]:
+        by_header.setdefault(spec.header, []).append(spec)
+    used: dict[str, int] = {}
     out: list[list[ColumnSpec]] = []
-    used = PAGE_WIDTH + 1
-    for column in columns:
-        if used + column.width > PAGE_WIDTH:
-            out.append([])
-            used = 0.0
-        out[-1].append(column)
-        used += column.width
+    for page in headers(t, view):
+        specs = []
+        for header in page:
+            # a header printed twice is the next column of that header
+            index = used.get(header, 0)
+            used[header] = index + 1
+            specs.append(by_header[header][index])
+        out.append(specs)
     return out
+
+
+def shown_fields(t: ExportType, view: ExportView = FULL_VIEW) -> frozenset[str]:
+    """The record fields an export made with ``view`` prints (and a parser can read)."""
+    shown = {c.field for page in pages(t, view) for c in page if c.field is not None}
+    if t is ExportType.DDT and "tracking_number" in shown:
+        shown |= {"tracking_carrier", "tracking_url"}  # they share the tracking cell
+    return frozenset(shown)
+
+
+def unread_fields(t: ExportType, view: ExportView = FULL_VIEW) -> frozenset[str]:
+    """The record fields ``view``'s export does not show: ``None`` and unread in a parse."""
+    every = {f.name for f in data_fields(RECORD_TYPES[t])}
+    return frozenset(every - shown_fields(t, view))
+
+
+def summary_columns(t: ExportType) -> dict[str, Summary]:
+    """Which headers of ``t`` carry ``Count=`` or ``Sum=`` in the closing row."""
+    return {c.header: c.summary for c in _COLUMNS[t] if c.summary is not None}
 
 
 # -- record selection --------------------------------------------------------------
@@ -586,7 +702,7 @@ def in_saved_filter(product: Product) -> bool:
     The real filter's criteria are unknown; a stable hash of the article
     code stands in for it, so the same products survive every export.
     """
-    return _hash_pick(product.id, 100) < _SAVED_FILTER_PERCENT
+    return _hash_pick(product.article, 100) < _SAVED_FILTER_PERCENT
 
 
 def select_records(t: ExportType, records: Sequence[Record], view: ExportView) -> list[Record]:
@@ -603,18 +719,14 @@ def select_records(t: ExportType, records: Sequence[Record], view: ExportView) -
 
 
 def expected_records(t: ExportType, records: Sequence[Record], view: ExportView) -> list[Record]:
-    """What a correct parser yields from the export: selected records, hidden fields ``None``."""
-    shown = {c.field for page in pages(t, view) for c in page if c.field is not None}
-    if t is ExportType.DDT:
-        shown |= {"tracking_carrier", "tracking_url"}  # they share the tracking cell
-    hidden = {
-        c.field for page in _PAGES[t] for c in page if c.field is not None and c.field not in shown
-    }
+    """What a correct parser yields from the export: the selected records, every field
+    the export does not show ``None`` and named in ``unread``."""
     selected = select_records(t, records, view)
-    if not hidden:
+    unread = unread_fields(t, view)
+    if not unread:
         return selected
-    blank: dict[str, Any] = dict.fromkeys(hidden)
-    return [dataclasses.replace(r, **blank) for r in selected]
+    blank: dict[str, Any] = dict.fromkeys(unread)
+    return [dataclasses.replace(r, **blank, unread=unread) for r in selected]
 
 
 def truth_json(
@@ -637,102 +749,35 @@ def build_grid(t: ExportType, records: Sequence[Record], view: ExportView) -> Gr
     columns = [c for page in layout for c in page]
     selected = select_records(t, records, view)
     rows = [[c.cell(r, view) for c in columns] for r in selected]
-    if t is ExportType.CUSTOMERS:
-        rows = _with_artefacts(rows, columns)
-    elif t is ExportType.ORDERS and selected:
-        rows = _with_junk(rows, columns, _junk_orders(selected, view))
-    elif t is ExportType.DDT and selected:
-        rows = _with_junk(rows, columns, _junk_ddt(selected, view))
     return Grid(
-        pages=[[c.column() for c in page] for page in layout],
+        pages=[[c.column(t, view) for c in page] for page in layout],
         rows=rows,
-        summary=_summary(columns, selected, len(rows)),
-        # The real prices export prints one price per cycle: 4,976 prices
-        # on 14,928 pages.
-        rows_per_page=1 if t is ExportType.PRICES else None,
-        title=file_name(t).removesuffix(".pdf"),
+        summary=summary_row(t, columns, selected, view),
+        title=file_name(t, view).removesuffix(".pdf"),
     )
 
 
-def _special_row(columns: Sequence[ColumnSpec], cells: Mapping[str, str]) -> list[str]:
-    """A row with ``cells`` under the first column of each given header, the rest empty."""
-    row = [""] * len(columns)
-    for header, value in cells.items():
-        index = next((i for i, c in enumerate(columns) if c.header == header), None)
-        if index is not None:
-            row[index] = value
-    return row
+def printed_sum(t: ExportType, header: str, records: Sequence[Record], field: str) -> Decimal:
+    """The figure the portal prints as ``Sum=`` under ``header``: the sum over the
+    records, except the orders' IMPORTO TOTALE, which it prints a few cents off."""
+    values = [getattr(r, field) for r in records]
+    total = sum((Decimal(v) for v in values if v is not None), Decimal(0))
+    if t is ExportType.ORDERS and header == "IMPORTO TOTALE" and records:
+        total += Decimal(1 + _hash_pick(str(total), 7)) / 100
+    return total
 
 
-def _with_artefacts(rows: list[list[str]], columns: Sequence[ColumnSpec]) -> list[list[str]]:
-    # Spread evenly (Bresenham) so every stretch of the export has the real proportion.
-    artefact = _special_row(columns, {"ID": "0", "NOME": ARTEFACT_NAME, "TYPE": "Potential"})
-    per, of = ARTEFACT_RATIO
-    out: list[list[str]] = []
-    for index, row in enumerate(rows):
-        out.extend(list(artefact) for _ in range((index + 1) * per // of - index * per // of))
-        out.append(row)
-    return out
-
-
-def _with_junk(
-    rows: list[list[str]], columns: Sequence[ColumnSpec], junk: list[Mapping[str, str]]
-) -> list[list[str]]:
-    """``rows`` with the junk rows spread evenly among them."""
-    out = list(rows)
-    for k, cells in reversed(list(enumerate(junk))):
-        out.insert((k + 1) * len(rows) // (len(junk) + 1), _special_row(columns, cells))
-    return out
-
-
-def _junk_orders(selected: Sequence[Record], view: ExportView) -> list[Mapping[str, str]]:
-    """Rows the real orders export carries that are not orders: ID 0, or no creation date."""
-    first = selected[0]
-    assert isinstance(first, Order)
-    junk: list[Mapping[str, str]] = []
-    for k in range(2 + len(selected) // 400):
-        if k % 2 == 0:
-            junk.append({"ID": "0", "STATO DELLE VENDITE": "Giornale", "ORIGINE VENDITE:": "Agent"})
-        else:
-            junk.append(
-                {
-                    "ID": str(100 + k),  # below every real ID (≥ 1000)
-                    "NOME VENDITE:": first.sales_name or "",
-                    "STATO DELLE VENDITE": "Giornale",
-                    "DATA DI CONSEGNA": format_date(first.created_at.date(), view),
-                }
-            )
-    return junk
-
-
-def _junk_ddt(selected: Sequence[Record], view: ExportView) -> list[Mapping[str, str]]:
-    """Rows without a DDT number or without an order number, which parsers drop."""
-    first = selected[0]
-    assert isinstance(first, Ddt)
-    junk: list[Mapping[str, str]] = []
-    for k in range(2 + len(selected) // 500):
-        cells = {"ID": str(100 + k), "MODALITÀ DI CONSEGNA": first.delivery_mode or ""}
-        if first.delivery_date is not None:
-            cells["DATA DI CONSEGNA"] = format_date(first.delivery_date, view)
-        if k % 2 == 0:
-            cells["ID DI VENDITA"] = first.sales_id
-        else:
-            cells["DOCUMENTO DI TRASPORTO:"] = f"DDT/{900000 + k:08d}"
-        junk.append(cells)
-    return junk
-
-
-def _summary(
-    columns: Sequence[ColumnSpec], records: Sequence[Record], printed_rows: int
+def summary_row(
+    t: ExportType, columns: Sequence[ColumnSpec], records: Sequence[Record], view: ExportView
 ) -> list[str]:
+    """The closing row: ``Count=`` and ``Sum=`` cells, empty elsewhere."""
     row: list[str] = []
     for column in columns:
         if column.summary == "count":
-            row.append(f"Count={format_int(printed_rows)}")
-        elif column.summary == "sum" and column.field is not None:
-            values = [getattr(r, column.field) for r in records]
-            total = sum((v for v in values if v is not None), Decimal(0))
-            row.append(f"Sum={format_decimal(total)}")
+            row.append(f"Count={formats.integer(len(records), english=view.english)}")
+        elif column.summary == "sum" and column.field is not None and column.sum_format:
+            total = printed_sum(t, column.header, records, column.field)
+            row.append(f"Sum={column.sum_format(total, view)}")
         else:
             row.append("")
     return row

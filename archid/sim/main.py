@@ -12,6 +12,7 @@ from types import FrameType
 from archid.sim.cache import ExportCache, default_cache_dir
 from archid.sim.dataset import Dataset
 from archid.sim.font import load_font
+from archid.sim.layouts import EPOCHS, NEWEST
 from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
 
@@ -55,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS.ddt_flake,
         help=f"chance that a session's first DDT export fails ({DEFAULTS.ddt_flake:g})",
     )
+    parser.add_argument(
+        "--layout",
+        choices=EPOCHS,
+        default=NEWEST,
+        help=f"layout epoch of the exports (spec v2 layout history; default {NEWEST})",
+    )
     parser.add_argument("--cache-dir", type=Path, help="where generated exports are kept")
     parser.add_argument("--font", type=Path, help="TrueType font for the exports")
 
@@ -76,6 +83,7 @@ def build_server(args: argparse.Namespace) -> SimServer:
             "session_idle": args.session_idle,
             "daily_login_cap": args.login_cap,
             "ddt_flake": args.ddt_flake,
+            "layout": args.layout,
         }
     )
     dataset = Dataset.generate(args.seed, args.scale)
@@ -98,7 +106,7 @@ def run_sim(args: argparse.Namespace) -> int:
     api = ", test API on" if server.test_api else ""
     print(
         f"archid sim: serving {server.url} (user {args.user!r}, scale {args.scale:g}, "
-        f"seed {args.seed}{api})",
+        f"seed {args.seed}, layout {args.layout}{api})",
         flush=True,
     )
     try:

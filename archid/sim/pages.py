@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from archid.portal.listviews import LIST_VIEWS
 from archid.records import ExportType
+from archid.sim.layouts import FRESH_PRODUCTS, LAYOUTS, NEWEST
 from archid.sim.portal import Portal, Session
 
 BASE = "/Archibald/"
@@ -21,6 +22,14 @@ TITLES: dict[ExportType, str] = {
     ExportType.DDT: "Documenti di trasporto",
     ExportType.INVOICES: "Fatture",
 }
+
+#: the product columns a fresh session hides, as its column chooser lists them
+HIDDEN_PRODUCT_COLUMNS = [
+    header
+    for page in LAYOUTS[NEWEST][ExportType.PRODUCTS]
+    for header in page
+    if not any(header in fresh for fresh in FRESH_PRODUCTS)
+]
 
 _STYLE = """
 body{font-family:Tahoma,Arial,sans-serif;font-size:12px;margin:0;background:#f4f4f4}
@@ -43,6 +52,8 @@ table.dxgv th{background:#e8e8e8}
 .ErrorInfo{display:none;position:fixed;top:30%;left:30%;z-index:900;background:#fff;
   border:2px solid #c00;padding:16px}
 .dxeListBoxItem{padding:4px 8px;cursor:pointer}
+.dxgvCCList{list-style:none;margin:4px 0;padding:0}
+.dxgvCCItem{padding:4px 8px;cursor:pointer}
 .login{width:360px;margin:80px auto;background:#fff;border:1px solid #ccc;padding:24px}
 .login input{width:100%;margin:4px 0 12px;box-sizing:border-box}
 .error{color:#c00}
@@ -178,33 +189,52 @@ def _orders_controls(orders_all: bool) -> str:
 </div>"""
 
 
-def _products_controls(filtered: bool, all_columns: bool) -> str:
-    parts = []
-    if filtered:
-        parts.append(
-            '<div id="Vertical_v1_FilterBar" class="dxgvFilterBar">'
-            "Filtro: [Gruppo articolo] = 'FRESE' "
-            '<a id="Vertical_v1_FilterBar_Clear" href="#">Cancella filtro</a></div>'
+def _products_filter_bar() -> str:
+    return (
+        '<div id="Vertical_v1_FilterBar" class="dxgvFilterBar">'
+        "Filtro: [Gruppo articolo] = 'FRESE' "
+        '<a id="Vertical_v1_FilterBar_Clear" href="#">Cancella filtro</a></div>'
+    )
+
+
+def _column_chooser(english: bool, switchable: list[str], show_all: list[str]) -> str:
+    """The grid's column chooser ("Scelta colonne"): hidden columns to switch on one by
+    one (``switchable``), or all at once (``show_all`` lists them, for the products)."""
+    if not switchable and not show_all:
+        return ""
+    label = "Column Chooser" if english else "Scelta colonne"
+    items = "".join(
+        f'<li class="dxgvCCItem" data-column="{escape(name)}">{escape(name)}</li>'
+        for name in switchable
+    )
+    everything = ""
+    if show_all:
+        everything = (
+            f'<div class="dxgvCCHidden">{escape(", ".join(show_all))}</div>'
+            '<a class="dxgvCCShowAll" id="Vertical_v1_ColumnChooser_ShowAll" href="#">'
+            f"{'Show all columns' if english else 'Mostra tutte le colonne'}</a>"
         )
-    if not all_columns:
-        parts.append(
-            '<a id="Vertical_v1_ColumnChooser" href="#">Scelta colonne</a>'
-            '<div id="Vertical_v1_ColumnChooser_PW" class="dxpc-mainDiv" style="display:none">'
-            "Colonne nascoste: PACCO, GAMBA, GRANDEZZA, CREATO DA, …"
-            '<a id="Vertical_v1_ColumnChooser_ShowAll" href="#">Mostra tutte le colonne</a>'
-            "</div>"
-        )
-    return "".join(parts)
+    return (
+        f'<a id="Vertical_v1_ColumnChooser" class="dxgvCCButton" href="#">{label}</a>'
+        '<div id="Vertical_v1_ColumnChooser_PW" class="dxpc-mainDiv" style="display:none">'
+        f'<ul class="dxgvCCList">{items}</ul>{everything}</div>'
+    )
 
 
 def list_page(portal: Portal, session: Session, export_type: ExportType, count: int) -> str:
     """A list view: main menu, list state controls, loading panel, error popup."""
     state = portal.user_state(session)
+    english = portal.options.english_ui
     controls = ""
     if export_type is ExportType.ORDERS:
         controls = _orders_controls(state.orders_all)
     elif export_type is ExportType.PRODUCTS:
-        controls = _products_controls(state.products_filter, session.products_all_columns)
+        if state.products_filter:
+            controls = _products_filter_bar()
+        hidden = HIDDEN_PRODUCT_COLUMNS if portal.hides_product_columns(session) else []
+        controls += _column_chooser(english, [], hidden)
+    else:
+        controls = _column_chooser(english, portal.hidden_columns(session, export_type), [])
     config = {
         "loadingMin": portal.options.loading_min,
         "loadingMax": portal.options.loading_max,

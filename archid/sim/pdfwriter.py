@@ -46,8 +46,9 @@ PAGE_WIDTH = 612.0
 PAGE_HEIGHT = 792.0
 MARGIN = 72.0
 FONT_SIZE = 9.75
-ROW_HEIGHT = 24.75
-"""Height of a row whose cells all hold one line."""
+ROW_HEIGHT = 13.5
+"""Height of a row whose cells all hold one line (spec v2); the header row's too,
+as long as every header fits its column on one line (the layouts make sure)."""
 LINE_HEIGHT = 11.25
 """What each extra line of the tallest cell adds to its row's height."""
 PADDING = 2.0
@@ -59,10 +60,14 @@ COMPRESSION_LEVEL = 6
 
 _TOP = PAGE_HEIGHT - MARGIN
 _FONT_NAME = "FNT0"
-_HEADER_FILL = "0.827451 0.827451 0.827451 rg\n"
+# DevExpress's colours (spec v2): gray headers with white text, white data
+# cells with black text, light gray borders, a white page background.
+_HEADER_FILL = "0.501961 0.501961 0.501961 rg\n"
 _DATA_FILL = "1 1 1 rg\n"
-_BORDER_FILL = "0.25098 0.25098 0.25098 rg\n"
+_BORDER_FILL = "0.662745 0.662745 0.662745 rg\n"
 _TEXT_FILL = "0 0 0 rg\n"
+_HEADER_TEXT_FILL = "1 1 1 rg\n"
+_PAGE_BACKGROUND = f"q\n1 1 1 rg\n0 0 {PAGE_WIDTH:g} {PAGE_HEIGHT:g} re\nf\nQ\n"
 _TEXT_START = f"BT /{_FONT_NAME} {FONT_SIZE} Tf "
 # Bounds on the text caches (entries over all columns) and the row geometry
 # cache: the writer must not grow with the number of distinct cell values.
@@ -276,7 +281,7 @@ class _Layout:
             pieces.append(
                 (
                     f"q\n{fill_colour}{rect}\nf\nQ\n",
-                    f"q\n{rect}\nW\nn\n{_TEXT_FILL}",
+                    f"q\n{rect}\nW\nn\n{_HEADER_TEXT_FILL if header else _TEXT_FILL}",
                     f"q\n{_BORDER_FILL}{x} {top_border} {w} {BORDER:.2f} re\nf\nQ\n"
                     f"q\n{_BORDER_FILL}{x} {y} {w} {BORDER:.2f} re\nf\nQ\n"
                     f"q\n{_BORDER_FILL}{x} {y} {BORDER:.2f} {h} re\nf\nQ\n"
@@ -478,8 +483,8 @@ def write_grid_pdf(
     rows are laid out. Rows keep the same height and position on every page
     of their cycle, and never split across pages. A page takes the rows that
     fit between the header row and the bottom margin, or up to
-    ``grid.rows_per_page`` rows, which may run into the bottom margin (the
-    real exports print 27 or 28 rows on a page) but not off the page. A row
+    ``grid.rows_per_page`` rows, which may run into the bottom margin (other
+    producers' renderings in tests) but not off the page. A row
     too tall for an empty page is printed anyway, running off it. The
     summary row, if any, follows the last data row, on a new cycle if it
     does not fit.
@@ -544,7 +549,7 @@ def write_grid_pdf(
 
     def write_cycle(rows: list[list[str]]) -> None:
         for columns in layout.page_columns:
-            parts = [header[i] for i in columns]
+            parts = [_PAGE_BACKGROUND, *(header[i] for i in columns)]
             for fragments in rows:
                 parts.extend(fragments[i] for i in columns)
             page = pdf.reserve()

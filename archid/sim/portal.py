@@ -22,7 +22,7 @@ from archid.portal.listviews import LIST_VIEWS
 from archid.records import ExportType
 from archid.sim.dataset import Dataset
 from archid.sim.faults import FaultBoard, FaultKind
-from archid.sim.layouts import ExportView
+from archid.sim.layouts import EPOCHS, NEWEST, OPTIONAL_COLUMNS, ExportView
 
 VIEW_TYPES = {view: export_type for export_type, view in LIST_VIEWS.items()}
 
@@ -47,18 +47,28 @@ class PortalOptions:
     orders_export_menu_index: int = 7
     #: the menu text is rendered twice ("Export toExport to")
     doubled_menu_text: bool = False
-    #: English UI texts ("Export to", "Log In")
+    #: English UI texts ("Export to", "Log In", "Column Chooser")
     english_ui: bool = False
-    #: the orders export carries E-MAIL on its last page (seen later in 2026)
-    orders_email_column: bool = False
-    #: the DDT export has the 7th page seen later (nothing needed on it)
-    ddt_extra_page: bool = False
+    #: the layout epoch the exports follow (spec v2 "Layout history"): "2026-01" or "2026-03"
+    layout: str = NEWEST
     #: the loading panel stays visible for a random time in this range (s)
     loading_min: float = 0.15
     loading_max: float = 0.8
 
+    def __post_init__(self) -> None:
+        self._check()
+
+    def _check(self) -> None:
+        if self.ddt_flake > 1:
+            raise ValueError("ddt_flake is a probability (0 to 1)")
+        if self.loading_max < self.loading_min:
+            raise ValueError("loading_max must not be below loading_min")
+        if self.layout not in EPOCHS:
+            raise ValueError(f"layout must be one of {', '.join(EPOCHS)}, not {self.layout!r}")
+
     def update(self, values: dict[str, Any]) -> None:
-        """Apply a JSON object of option values; ``ValueError`` when invalid."""
+        """Apply a JSON object of option values, all or none; ``ValueError`` when invalid."""
+        trial = dataclasses.replace(self)
         for name, value in values.items():
             if name not in self.__dataclass_fields__:
                 raise ValueError(f"unknown option {name!r}")
@@ -75,11 +85,10 @@ class PortalOptions:
                 value = float(value)
             elif not isinstance(value, str) or not value:
                 raise ValueError(f"{name} must be a non-empty string")
-            setattr(self, name, value)
-        if self.ddt_flake > 1:
-            raise ValueError("ddt_flake is a probability (0 to 1)")
-        if self.loading_max < self.loading_min:
-            raise ValueError("loading_max must not be below loading_min")
+            setattr(trial, name, value)
+        trial._check()
+        for name in values:
+            setattr(self, name, getattr(trial, name))
 
 
 class LoginOutcome(enum.Enum):
@@ -104,8 +113,10 @@ class Session:
     auth: str
     user: str
     last_seen: float
-    #: a fresh session hides some product columns until they are enabled
+    #: a fresh session hides some product columns until "show all columns" is chosen
     products_all_columns: bool = False
+    #: a fresh session hides invoices' ID VENDITE until it is switched on
+    invoices_order_column: bool = False
     ddt_exported: bool = False
 
 
@@ -115,14 +126,18 @@ class ExportTicket:
 
     token: str
     type: ExportType
-    month_first: bool
+    #: the browser did not ask for Italian: English captions, formats, file name
+    english: bool
     session_id: str
     created: float
+    #: the layout epoch when the export was made
+    layout: str = NEWEST
     shrink: bool = False
     empty: bool = False
     orders_all: bool = True
     products_filter: bool = False
     products_all_columns: bool = True
+    invoices_order_column: bool = True
     #: the generated file, set once the callback has built it
     file: Path | None = None
 
@@ -256,6 +271,26 @@ class Portal:
         with self.lock:
             session.products_all_columns = True
 
+    def hidden_columns(self, session: Session, export_type: ExportType) -> list[str]:
+        """The columns of ``export_type`` the session's column chooser can still switch on."""
+        with self.lock:
+            if export_type is ExportType.INVOICES and not session.invoices_order_column:
+                return [OPTIONAL_COLUMNS[ExportType.INVOICES]]
+            return []
+
+    def hides_product_columns(self, session: Session) -> bool:
+        """Whether the products list hides columns: a fresh session of the 2026-03 epoch."""
+        with self.lock:
+            return self.options.layout != "2026-01" and not session.products_all_columns
+
+    def show_column(self, session: Session, export_type: ExportType, header: str) -> bool:
+        """Switch a hidden column on in the session's column chooser; ``False`` if unknown."""
+        with self.lock:
+            if header not in self.hidden_columns(session, export_type):
+                return False
+            session.invoices_order_column = True
+            return True
+
     # -- exports -------------------------------------------------------------
 
     def begin_export(
@@ -271,30 +306,31 @@ class Portal:
             ticket = ExportTicket(
                 token=secrets.token_urlsafe(16),
                 type=export_type,
-                month_first=not _asks_for_italian(accept_language),
+                english=not _asks_for_italian(accept_language),
                 session_id=session.id,
                 created=self.now(),
+                layout=self.options.layout,
                 orders_all=state.orders_all,
                 products_filter=state.products_filter,
                 products_all_columns=session.products_all_columns,
+                invoices_order_column=session.invoices_order_column,
             )
             self.tickets[ticket.token] = ticket
             return ticket
 
     def export_view(self, ticket: ExportTicket | None = None) -> ExportView:
-        """How an export looks: the ticket's list state and locale, or a full export."""
-        view = ExportView(
-            orders_email_column=self.options.orders_email_column,
-            ddt_extra_page=self.options.ddt_extra_page,
-        )
+        """How an export looks: the ticket's epoch, list state, columns and locale; without
+        a ticket, a full export of the current epoch (every column a session can show)."""
         if ticket is None:
-            return view
-        return dataclasses.replace(
-            view,
-            month_first_dates=ticket.month_first,
+            with self.lock:
+                return ExportView(layout=self.options.layout)
+        return ExportView(
+            layout=ticket.layout,
+            english=ticket.english,
             orders_all=ticket.orders_all,
             products_filter=ticket.products_filter,
             products_all_columns=ticket.products_all_columns,
+            invoices_order_column=ticket.invoices_order_column,
         )
 
     def take_ticket(self, token: str) -> ExportTicket | None:

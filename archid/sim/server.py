@@ -247,6 +247,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif callback == "show_columns" and export_type is ExportType.PRODUCTS:
             self.portal.show_all_product_columns(session)
             reply = {"ok": True}
+        elif callback == "show_column" and self.portal.show_column(session, export_type, param):
+            reply = {"ok": True}
         else:
             reply = {"error": f"Callback non valido: {callback!r}"}
         time.sleep(self.portal.loading_time() / 2)
@@ -261,9 +263,11 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(ticket, str):
             return {"error": ticket}
         faults = self.portal.faults
+        bad = faults.take(FaultKind.BAD_CELLS, export_type)
         selection = Selection(
             shrink=faults.take(FaultKind.SHRUNKEN_EXPORT, export_type) is not None,
             empty=faults.take(FaultKind.EMPTY_EXPORT, export_type) is not None,
+            garble=(bad.column or "", bad.text, bad.rows) if bad is not None else None,
         )
         ticket.file = self._generate(ticket, selection)
         return {"url": f"{EXPORT_PATH}?token={ticket.token}"}
@@ -284,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         export_type = ticket.type
         faults = self.portal.faults
-        name = file_name(export_type)
+        name = file_name(export_type, self.portal.export_view(ticket))
         disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
         if faults.take(FaultKind.ZERO_BYTES, export_type):
             self._send(HTTPStatus.OK, "application/pdf", [], 0, session, disposition)

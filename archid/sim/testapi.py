@@ -12,15 +12,20 @@ POST        /_sim/records/<type>             add a record (JSON as in the truth)
 PATCH       /_sim/records/<type>/<key>       change fields of a record
 DELETE      /_sim/records/<type>/<key>       delete a record
 POST        /_sim/mutate/<type>              ``{"n": 5, "seed": 1}`` random changes
+POST        /_sim/renumber/<type>            ``{"seed": 1}``: new internal IDs, all else kept
 GET/POST    /_sim/faults                     list faults / arm one (see ``faults.py``)
 DELETE      /_sim/faults                     disarm all, release hung responses
 POST        /_sim/expire-sessions            end every session now
 POST        /_sim/clock                      ``{"advance": seconds}``
-POST        /_sim/options                    change portal options
+POST        /_sim/options                    change portal options (``{"layout": "2026-01"}``)
 POST        /_sim/reset-user-state           forget saved filters and list choices
 ==========  ===============================  ==========================================
 
-Keys in paths are percent-encoded (``CF1%2F26000113``).
+Keys in paths are the records' ``key`` (:mod:`archid.records`), percent-encoded
+(``CF1%2F26000113``, ``ORD%2F26000887``, a pending order's ``71980``, a price's
+``021752K1%7C002%7C2026-01-01%7C1%7C100000000``). The truth is what a correct
+parser yields from a full export of the current layout epoch: every column a
+session can switch on shown, Italian locale, no saved filter.
 """
 
 from __future__ import annotations
@@ -90,6 +95,13 @@ def _route(
         with portal.lock:
             done = dataset.mutate(_type(parts[1]), seed, n)
             return HTTPStatus.OK, {"version": dataset.version, "changes": _jsonable(done)}
+    if head == "renumber" and method == "POST" and len(parts) == 2:
+        seed = _object(payload or {}).get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise _BadRequest('renumber takes {"seed": integer}')
+        with portal.lock:
+            done = dataset.renumber(_type(parts[1]), seed)
+            return HTTPStatus.OK, {"version": dataset.version, "renumbered": len(done)}
     if head == "faults" and len(parts) == 1:
         if method == "GET":
             return HTTPStatus.OK, portal.faults.as_json()
@@ -127,14 +139,18 @@ def _records(
             dataset.add(export_type, record)
             return HTTPStatus.CREATED, {"version": dataset.version, "key": record_key(record)}
         if method == "PATCH" and rest:
+            # A change may move the record to a new key (a pending order that
+            # gets its number keeps its place under ORD/…): the reply names it.
             changes = _object(payload)
             current = dataset.get(export_type, rest[0])
-            if cls.KEY in changes and changes[cls.KEY] != rest[0]:
-                raise _BadRequest("a record's key cannot be changed")
             merged = from_json(cls, {**to_json(current), **changes})
             values = {name: getattr(merged, name) for name in changes}
             updated = dataset.update(export_type, rest[0], **values)
-            return HTTPStatus.OK, {"version": dataset.version, "record": to_json(updated)}
+            return HTTPStatus.OK, {
+                "version": dataset.version,
+                "key": record_key(updated),
+                "record": to_json(updated),
+            }
         if method == "DELETE" and rest:
             dataset.delete(export_type, rest[0])
             return HTTPStatus.OK, {"version": dataset.version}

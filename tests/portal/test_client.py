@@ -11,6 +11,7 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -31,6 +32,7 @@ from archid.records import ExportType
 from archid.sim.cache import Selection
 from archid.sim.portal import ExportTicket, PortalOptions, Session
 from archid.sim.server import SimServer
+from tests.pdftext import read_pages
 from tests.portal.conftest import browser_processes, wait_until
 from tests.sim.test_server import FILE_NAMES
 
@@ -39,7 +41,7 @@ pytestmark = pytest.mark.browser
 STAGES = {"login", "page_load", "menu", "download"}
 
 
-def full_export(sim: SimServer, export_type: ExportType, **view: bool) -> Path:
+def full_export(sim: SimServer, export_type: ExportType, **view: Any) -> Path:
     """The file the portal writes for ``export_type`` seen through the full (or given) view."""
     portal = sim.portal
     with portal.lock:
@@ -94,6 +96,51 @@ async def test_saved_list_state_is_undone_before_export(
     open_only = full_export(sim, ExportType.ORDERS, orders_all=False)
     assert orders.bytes == full_export(sim, ExportType.ORDERS).stat().st_size
     assert orders.bytes > open_only.stat().st_size
+
+
+def printed_count(path: Path) -> int:
+    """The ``Count=`` figure of an export's summary row."""
+    for page in reversed(read_pages(path)):
+        for run in page.runs:
+            if run.text.startswith("Count="):
+                return int(run.text.removeprefix("Count=").replace(".", ""))
+    raise AssertionError(f"{path.name} has no Count= cell")
+
+
+async def test_column_chooser_shows_what_archid_needs_before_each_export(
+    sim: SimServer, portal: AsyncPortal, tmp_path: Path
+) -> None:
+    # A fresh session hides invoices' ID VENDITE and 18 product columns.
+    invoices = await portal.export(ExportType.INVOICES, tmp_path)
+    products = await portal.export(ExportType.PRODUCTS, tmp_path)
+    (session,) = sim.portal.sessions.values()
+    assert session.invoices_order_column and session.products_all_columns
+    # What was downloaded is the export with every column, not the fresh session's.
+    shown = full_export(sim, ExportType.INVOICES)
+    hidden = full_export(sim, ExportType.INVOICES, invoices_order_column=False)
+    assert invoices.bytes == shown.stat().st_size != hidden.stat().st_size
+    headers = {cell for page in read_pages(invoices.path) for cell in page.header_cells()}
+    assert "ID VENDITE" in headers
+    pages = read_pages(products.path)
+    cycle = next(
+        k for k, page in enumerate(pages[1:], 1) if page.header_cells() == pages[0].header_cells()
+    )
+    assert cycle == 9
+    # The choice lasts for the session: the next export needs no chooser.
+    again = await portal.export(ExportType.INVOICES, tmp_path / "again")
+    assert again.bytes == invoices.bytes and portal.logins == 1
+
+
+@pytest.mark.parametrize("sim_options", [PortalOptions(layout="2026-01", ddt_flake=0.0)])
+async def test_january_layout_needs_no_product_chooser(
+    sim: SimServer, portal: AsyncPortal, tmp_path: Path
+) -> None:
+    products = await portal.export(ExportType.PRODUCTS, tmp_path)
+    pages = read_pages(products.path)
+    first = pages[0].header_cells()
+    assert next(k for k, page in enumerate(pages[1:], 1) if page.header_cells() == first) == 8
+    (session,) = sim.portal.sessions.values()
+    assert not session.products_all_columns  # nothing was hidden, nothing was chosen
 
 
 async def test_session_expired_mid_export_logs_in_once_and_continues(
@@ -277,9 +324,12 @@ async def test_transient_failures_and_smaller_exports_on_one_session(
     # The browser in an unknown state was replaced; the session was not.
     # Valid PDFs with fewer rows are returned: the client cannot tell them
     # from a real change; the parser/store guard judges them.
-    for kind in ("shrunken_export", "empty_export"):
+    everyone = printed_count(full.path)
+    assert everyone == sim.portal.dataset.count(ExportType.CUSTOMERS)
+    for kind, rows in (("shrunken_export", len(range(0, everyone, 10))), ("empty_export", 0)):
         sim.portal.faults.arm({"kind": kind, "type": "customers"})
         small = await portal.export(ExportType.CUSTOMERS, tmp_path / kind)
         assert small.path.read_bytes().startswith(b"%PDF-")
-        assert 0 < small.bytes < full.bytes / 2, kind
+        assert 0 < small.bytes < full.bytes, kind
+        assert printed_count(small.path) == rows, kind
     assert portal.logins == 1

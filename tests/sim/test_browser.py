@@ -22,7 +22,7 @@ from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
 from tests.pdftext import read_pages
 from tests.sim.test_server import FILE_NAMES
-from tests.spec_layouts import SPEC_HEADERS
+from tests.spec_layouts import ENGLISH_FILE_NAMES, SPEC_HEADERS
 
 pytestmark = pytest.mark.browser
 
@@ -144,7 +144,7 @@ def test_narrow_window_pushes_export_into_overflow(sim: SimServer, tmp_path: Pat
         assert client.driver.find_element(By.ID, "Vertical_mainMenu_Menu_DXI3_").is_displayed()
 
 
-def test_english_browser_gets_month_first_dates(sim: SimServer, tmp_path: Path) -> None:
+def test_english_browser_gets_the_english_export(sim: SimServer, tmp_path: Path) -> None:
     settings = BrowserSettings(language="en-US")
     options = sim.portal.options
     # The client refuses a non-Italian browser unless told this is on purpose.
@@ -152,10 +152,15 @@ def test_english_browser_gets_month_first_dates(sim: SimServer, tmp_path: Path) 
         sim.url, options.user, lambda: options.password, settings=settings, require_italian=False
     ) as client:
         result = client.export(ExportType.ORDERS, tmp_path)
-    pairs = [
-        (int(a), int(b))
-        for page in read_pages(result.path)
+    assert result.path.name == ENGLISH_FILE_NAMES["orders"]
+    pages = read_pages(result.path)
+    assert pages[0].header_cells()[:2] == ["ID", "SALES ORDER"]
+    moments = [
+        (int(month), int(day))
+        for page in pages
         for run in page.runs
-        for a, b in re.findall(r"\b(\d\d)/(\d\d)/\d{4}\b", run.text)
+        for month, day in re.findall(
+            r"^(\d{1,2})/(\d{1,2})/\d{4} \d{1,2}:\d\d:\d\d [AP]M$", run.text
+        )
     ]
-    assert pairs and any(b > 12 for _, b in pairs) and all(a <= 12 for a, _ in pairs)
+    assert moments and any(day > 12 for _, day in moments) and all(m <= 12 for m, _ in moments)

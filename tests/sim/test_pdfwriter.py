@@ -178,8 +178,12 @@ def test_each_cell_line_is_its_own_text_object_in_a_clipped_cell() -> None:
     assert len(texts) == 3 * 3  # header and two rows, three columns on page one
     assert all(len(hex_ids) % 4 == 0 for hex_ids in texts)
     assert content.count(" re\nW\nn\n") == 9
-    # Background plus four borders per cell, header and data.
-    assert content.count(" re\nf\n") == 5 * 3 * 3
+    # One page background, then a fill and four borders per cell, header and data.
+    assert content.count(" re\nf\n") == 1 + 5 * 3 * 3
+    assert content.startswith("q\n1 1 1 rg\n0 0 612 792 re\nf\nQ\n")
+    # Gray header cells with white text, white data cells with black text, gray borders.
+    assert content.count("0.501961 0.501961 0.501961 rg") == 3
+    assert content.count("0.662745 0.662745 0.662745 rg") == 4 * 3 * 3
     text_bytes = sum(len(m) for m in re.findall(r"BT .*? ET\n", content))
     assert text_bytes < len(content) / 3
 
@@ -201,20 +205,20 @@ def test_headers_repeat_on_every_page_of_every_cycle() -> None:
 
 
 def test_a_page_holds_the_rows_that_fit_above_the_bottom_margin() -> None:
-    data, stats = write(two_page_grid(simple_rows(60)))
+    data, stats = write(two_page_grid(simple_rows(100)))
     pages = lines_by_page(data)
     per_page = int((TOP - MARGIN - ROW_HEIGHT) // ROW_HEIGHT)
-    assert per_page == 25
+    assert per_page == 47  # the customers' one-line rows (spec v2: 44-47 a page)
     assert len(pages[0]) == 3 * (1 + per_page)
     assert stats.cycles == 3
     assert min(line.baseline for page in pages for line in page) > MARGIN
 
 
 def test_rows_per_page_may_run_into_the_bottom_margin() -> None:
-    data, stats = write(two_page_grid(simple_rows(56), rows_per_page=28))
+    data, stats = write(two_page_grid(simple_rows(100), rows_per_page=50))
     assert (stats.cycles, stats.pages) == (2, 4)
     first = lines_by_page(data)[0]
-    assert len(first) == 3 * 29
+    assert len(first) == 3 * 51
     lowest = min(line.baseline for line in first)
     assert 0 < lowest < MARGIN
 
@@ -294,11 +298,11 @@ def test_summary_row_follows_the_last_data_row() -> None:
 
 
 def test_summary_row_starts_a_new_cycle_when_the_page_is_full() -> None:
-    summary = ["Count=25", "", "", "", ""]
-    data, stats = write(two_page_grid(simple_rows(25), summary=summary))
+    summary = ["Count=47", "", "", "", ""]
+    data, stats = write(two_page_grid(simple_rows(47), summary=summary))
     assert (stats.cycles, stats.pages) == (2, 4)
     pages = lines_by_page(data)
-    assert [line.text for line in pages[2]] == ["ID", "NOME VENDITE:", "IMPORTO", "Count=25"]
+    assert [line.text for line in pages[2]] == ["ID", "NOME VENDITE:", "IMPORTO", "Count=47"]
     assert [line.text for line in pages[3]] == ["VIA", "NOTE"]
 
 
@@ -332,10 +336,15 @@ def test_output_renders_with_the_embedded_subset() -> None:
     data, _stats = write(two_page_grid(simple_rows(2)))
     document = pdfium.PdfDocument(data)
     image = document[0].render(scale=2).to_pil().convert("L")
-    # The "ID" header text: dark pixels inside the gray header cell.
+    # The "ID" header text: white pixels inside the gray (128) header cell,
+    # and the first data row's text: black pixels on white.
     left, top = int((MARGIN + 2) * 2), int((792 - TOP) * 2)
-    box = image.crop((left, top + 4, left + 20, top + int(ROW_HEIGHT * 2) - 4))
-    assert box.getextrema()[0] < 100
+    header = image.crop((left, top + 3, left + 20, top + int(ROW_HEIGHT * 2) - 3))
+    darkest, lightest = header.getextrema()
+    assert lightest > 200 and 100 < darkest <= 140
+    below = top + int(ROW_HEIGHT * 2)
+    row = image.crop((left, below + 3, left + 20, below + int(ROW_HEIGHT * 2) - 3))
+    assert row.getextrema()[0] < 100
     document.close()
 
 

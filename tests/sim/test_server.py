@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
 
 from archid.records import ExportType
+from archid.sim.main import add_arguments, build_server
 from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
 from tests.conftest import SIM_SCALE, SIM_SEED, http_login, login_form
 from tests.pdftext import read_pages
+from tests.spec_layouts import ENGLISH_FILE_NAMES, LIST_VIEWS
 from tests.spec_layouts import FILE_NAMES as SPEC_FILE_NAMES
-from tests.spec_layouts import LIST_VIEWS
 
 VIEWS = {t: LIST_VIEWS[t] for t in ExportType}
 FILE_NAMES = {t: SPEC_FILE_NAMES[t] for t in ExportType}
+SPEC_ENGLISH_FILE_NAMES = {t: ENGLISH_FILE_NAMES[t] for t in ExportType}
 
 
 def callback(client: httpx.Client, export_type: ExportType, name: str, param: str = "") -> dict:  # type: ignore[type-arg]
@@ -214,7 +218,7 @@ def test_products_saved_filter_and_hidden_columns(http: httpx.Client, tmp_path: 
     callback(http, ExportType.PRODUCTS, "clear_filter")
     unfiltered = save(export(http, ExportType.PRODUCTS), tmp_path, "unfiltered.pdf")
     assert summary_count(filtered) < summary_count(unfiltered)
-    assert cycle_length(unfiltered) < 9
+    assert cycle_length(unfiltered) == 5  # a fresh session hides 18 columns
     callback(http, ExportType.PRODUCTS, "show_columns")
     full = save(export(http, ExportType.PRODUCTS), tmp_path, "full.pdf")
     assert cycle_length(full) == 9
@@ -238,26 +242,163 @@ def test_first_ddt_export_of_a_session_can_fail(http: httpx.Client) -> None:
     assert "error" in callback(http, ExportType.DDT, "export", "pdf")
 
 
-def _date_fields(path: Path) -> list[tuple[int, int]]:
-    pairs = []
-    for page in read_pages(path):
-        for run in page.runs:
-            for a, b in re.findall(r"\b(\d\d)/(\d\d)/\d{4}\b", run.text):
-                pairs.append((int(a), int(b)))
-    return pairs
+def _texts(path: Path) -> list[str]:
+    return [run.text for page in read_pages(path) for run in page.runs]
 
 
-def test_a_browser_not_asking_for_italian_gets_month_first_dates(
+def test_a_browser_not_asking_for_italian_gets_the_english_export(
     http: httpx.Client, tmp_path: Path
 ) -> None:
     http_login(http)
     callback(http, ExportType.ORDERS, "orders_filter", "all")
-    italian = _date_fields(save(export(http, ExportType.ORDERS), tmp_path, "it.pdf"))
+    italian = _texts(save(export(http, ExportType.ORDERS), tmp_path, "it.pdf"))
     http.headers["Accept-Language"] = "en-US,en;q=0.9"
-    english = _date_fields(save(export(http, ExportType.ORDERS), tmp_path, "en.pdf"))
-    assert italian and english
-    assert any(day > 12 for day, _ in italian) and all(month <= 12 for _, month in italian)
-    assert any(day > 12 for _, day in english) and all(month <= 12 for month, _ in english)
+    response = export(http, ExportType.ORDERS)
+    assert 'filename="Customer orders.pdf"' in response.headers["content-disposition"]
+    english = _texts(save(response, tmp_path, "en.pdf"))
+    # Italian: 24 h date-times day first, IDs with dots, amounts "105,60 €".
+    assert any(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", t) for t in italian)
+    assert any(re.fullmatch(r"\d\d\.\d{3}", t) for t in italian)
+    assert any(re.fullmatch(r"[\d.]+,\d\d €", t) for t in italian)
+    assert "PROFILO CLIENTE:" in italian and "PROFILO CLIENTE:" not in english
+    # English (spec v2 section 1): "3/28/2026 6:24:57 AM", "55,080", "$14.34".
+    moments = [
+        t for t in english if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d:\d\d [AP]M", t)
+    ]
+    assert moments and all(int(t.split("/")[0]) <= 12 for t in moments)
+    assert any(int(t.split("/")[1]) > 12 for t in moments)
+    assert any(re.fullmatch(r"\d\d,\d{3}", t) for t in english)
+    assert any(re.fullmatch(r"\$[\d,]+\.\d\d", t) for t in english)
+    assert not any(t.endswith(" €") for t in english)
+
+
+@pytest.mark.parametrize("export_type", list(ExportType))
+def test_english_file_names(http: httpx.Client, export_type: ExportType) -> None:
+    http.headers["Accept-Language"] = "en-GB,en;q=0.8,it;q=0.5"
+    http_login(http)
+    disposition = export(http, export_type).headers["content-disposition"]
+    assert f'filename="{SPEC_ENGLISH_FILE_NAMES[export_type]}"' in disposition
+
+
+def test_layout_option_switches_the_epoch_between_two_exports(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    http_login(http)
+    callback(http, ExportType.ORDERS, "orders_filter", "all")
+    before = {t: save(export(http, t), tmp_path, f"{t}-03.pdf") for t in ExportType}
+    assert http.get("/_sim/state").json()["options"]["layout"] == "2026-03"
+    reply = http.post("/_sim/options", json={"layout": "2026-01"})
+    assert reply.status_code == 200 and reply.json()["layout"] == "2026-01"
+    after = {t: save(export(http, t), tmp_path, f"{t}-01.pdf") for t in ExportType}
+    # the same session; only the epoch changed
+    for t, (new, old) in {
+        ExportType.CUSTOMERS: (8, 9),
+        ExportType.DDT: (6, 7),
+        ExportType.ORDERS: (7, 7),
+        ExportType.PRICES: (3, 3),
+        ExportType.INVOICES: (7, 7),
+    }.items():
+        assert (cycle_length(after[t]), cycle_length(before[t])) == (new, old), t
+        if t is not ExportType.INVOICES:  # invoices print no Count=
+            assert summary_count(after[t]) == summary_count(before[t]), t
+    # products: 5 pages in a fresh 2026-03 session, all 8 in January's layout
+    assert (
+        cycle_length(before[ExportType.PRODUCTS]),
+        cycle_length(after[ExportType.PRODUCTS]),
+    ) == (5, 8)
+    orders_headers = {
+        c for page in read_pages(before[ExportType.ORDERS]) for c in page.header_cells()
+    }
+    assert "E-MAIL" in orders_headers
+    orders_headers = {
+        c for page in read_pages(after[ExportType.ORDERS]) for c in page.header_cells()
+    }
+    assert "E-MAIL" not in orders_headers
+    # the truth follows the epoch: January's orders have no e-mail to read
+    assert all(r["email"] is None for r in http.get("/_sim/truth/orders").json())
+    bad = http.post("/_sim/options", json={"layout": "2025-12", "ddt_flake": 0.5})
+    assert bad.status_code == 400 and "2026-01" in bad.json()["error"]
+    options = http.get("/_sim/state").json()["options"]
+    assert (options["layout"], options["ddt_flake"]) == ("2026-01", 0.0), "all or nothing"
+
+
+def test_invoices_order_column_is_switched_on_in_the_column_chooser(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    http_login(http)
+    page = http.get("/Archibald/CUSTINVOICEJOUR_ListView/").text
+    assert "Scelta colonne" in page and 'data-column="ID VENDITE"' in page
+    hidden = save(export(http, ExportType.INVOICES), tmp_path, "hidden.pdf")
+    assert "ID VENDITE" not in {c for p in read_pages(hidden) for c in p.header_cells()}
+    assert callback(http, ExportType.INVOICES, "show_column", "NO SUCH COLUMN")["error"]
+    assert callback(http, ExportType.INVOICES, "show_column", "ID VENDITE") == {"ok": True}
+    assert 'data-column="ID VENDITE"' not in http.get("/Archibald/CUSTINVOICEJOUR_ListView/").text
+    shown = save(export(http, ExportType.INVOICES), tmp_path, "shown.pdf")
+    assert read_pages(shown)[6].header_cells() == ["CHIUSO", "IMPORTO RIMANENTE MST", "ID VENDITE"]
+    assert read_pages(hidden)[6].header_cells() == ["CHIUSO", "IMPORTO RIMANENTE MST"]
+    # which columns are visible is reset with every new session
+    http.cookies.clear()
+    http_login(http)
+    assert 'data-column="ID VENDITE"' in http.get("/Archibald/CUSTINVOICEJOUR_ListView/").text
+
+
+@pytest.mark.parametrize("export_type", ["orders", "ddt", "prices", "products"])
+def test_renumber_gives_new_internal_ids_and_keeps_all_else(
+    http: httpx.Client, export_type: str
+) -> None:
+    before = http.get(f"/_sim/truth/{export_type}").json()
+    version = http.get("/_sim/state").json()["version"]
+    reply = http.post(f"/_sim/renumber/{export_type}", json={"seed": 4})
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {"version": version + 1, "renumbered": len(before)}
+    after = http.get(f"/_sim/truth/{export_type}").json()
+    assert len(after) == len(before)
+    for old, new in zip(before, after, strict=True):
+        assert old["id"] != new["id"]
+        assert {k: v for k, v in old.items() if k != "id"} == {
+            k: v for k, v in new.items() if k != "id"
+        }
+    # the export keeps its order: IDs stay in the same relative order
+    numbers = [int(r["id"]) for r in after]
+    old_numbers = [int(r["id"]) for r in before]
+    assert sorted(range(len(numbers)), key=numbers.__getitem__) == sorted(
+        range(len(old_numbers)), key=old_numbers.__getitem__
+    )
+
+
+def test_renumber_of_invoices_and_customers(http: httpx.Client) -> None:
+    before = http.get("/_sim/truth/invoices").json()
+    reply = http.post("/_sim/renumber/invoices", json={"seed": 1})
+    assert reply.status_code == 200 and reply.json()["renumbered"] == 0
+    assert http.get("/_sim/truth/invoices").json() == before
+    refused = http.post("/_sim/renumber/customers", json={"seed": 1})
+    assert refused.status_code == 400 and "key" in refused.json()["error"]
+    assert http.post("/_sim/renumber/orders", json={"seed": "x"}).status_code == 400
+
+
+def test_records_are_addressed_by_their_key(http: httpx.Client, sim: SimServer) -> None:
+    prices = http.get("/_sim/truth/prices").json()
+    price = sim.portal.dataset.records(ExportType.PRICES)[0]
+    assert "|" in price.key
+    changed = http.patch(
+        f"/_sim/records/prices/{quote(price.key, safe='')}", json={"unit_price": "9.99"}
+    )
+    assert changed.status_code == 200 and changed.json()["record"]["unit_price"] == "9.99"
+    assert len(http.get("/_sim/truth/prices").json()) == len(prices)
+    # a pending order is keyed by its internal ID until it gets its number
+    pending = next(r for r in http.get("/_sim/truth/orders").json() if r["order_number"] is None)
+    moved = http.patch(
+        f"/_sim/records/orders/{pending['id']}", json={"order_number": "ORD/26999001"}
+    )
+    assert moved.status_code == 200 and moved.json()["key"] == "ORD/26999001"
+    assert (
+        http.patch(
+            f"/_sim/records/orders/{quote('ORD/26999001', safe='')}",
+            json={"customer_reference": "x"},
+        ).status_code
+        == 200
+    )
+    assert http.delete(f"/_sim/records/orders/{pending['id']}").status_code == 404
 
 
 # -- faults ----------------------------------------------------------------------
@@ -372,8 +513,7 @@ def test_truth_and_record_changes(http: httpx.Client, sim: SimServer) -> None:
     assert len(truth) == len(sim.portal.dataset.records(ExportType.INVOICES))
     first = truth[0]
     version = http.get("/_sim/state").json()["version"]
-    key = first["id"]
-    from urllib.parse import quote
+    key = first["invoice_number"]
 
     changed = http.patch(
         f"/_sim/records/invoices/{quote(key, safe='')}", json={"billing_name": "Nuovo Nome S.r.l."}
@@ -382,9 +522,9 @@ def test_truth_and_record_changes(http: httpx.Client, sim: SimServer) -> None:
     assert changed.json()["record"]["billing_name"] == "Nuovo Nome S.r.l."
     assert http.delete(f"/_sim/records/invoices/{quote(key, safe='')}").status_code == 200
     after = http.get("/_sim/truth/invoices").json()
-    assert key not in {r["id"] for r in after}
+    assert key not in {r["invoice_number"] for r in after}
     assert http.post("/_sim/records/invoices", json=first).status_code == 201
-    assert key in {r["id"] for r in http.get("/_sim/truth/invoices").json()}
+    assert key in {r["invoice_number"] for r in http.get("/_sim/truth/invoices").json()}
     assert http.get("/_sim/state").json()["version"] == version + 3
     assert http.delete("/_sim/records/invoices/nope").status_code == 404
     assert http.get("/_sim/truth/widgets").status_code == 400
@@ -431,3 +571,21 @@ def test_concurrent_requests_are_served(http: httpx.Client, sim: SimServer) -> N
     for thread in threads:
         thread.join()
     assert not errors
+
+
+def test_sim_command_serves_the_chosen_layout_epoch(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    base = ["--port", "0", "--scale", "0.02", "--cache-dir", str(tmp_path)]
+    newest = build_server(parser.parse_args(base))
+    january = build_server(parser.parse_args([*base, "--layout", "2026-01"]))
+    try:
+        assert newest.portal.options.layout == "2026-03"
+        assert january.portal.options.layout == "2026-01"
+    finally:
+        newest.server_close()
+        january.server_close()
+    with pytest.raises(SystemExit):
+        parser.parse_args([*base, "--layout", "2026-02"])
+    with pytest.raises(ValueError, match="layout"):
+        PortalOptions(layout="2025-12")

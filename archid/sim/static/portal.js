@@ -181,23 +181,36 @@
     }
   }
 
-  // Products: clear the saved filter, show every column.
+  // Products: clear the saved filter.
   var clear = document.getElementById("Vertical_v1_FilterBar_Clear");
   if (clear) {
     onPointerClick(clear, function () {
       callback("clear_filter", "", reload);
     });
   }
+  // The column chooser: switch hidden columns on one by one, or all at once.
   var chooser = document.getElementById("Vertical_v1_ColumnChooser");
   if (chooser) {
     var chooserPopup = document.getElementById("Vertical_v1_ColumnChooser_PW");
     onPointerClick(chooser, function () {
       chooserPopup.style.display = "block";
     });
-    onPointerClick(document.getElementById("Vertical_v1_ColumnChooser_ShowAll"), function () {
-      chooserPopup.style.display = "none";
-      callback("show_columns", "", reload);
-    });
+    var columns = chooserPopup.querySelectorAll("li.dxgvCCItem");
+    for (var h = 0; h < columns.length; h++) {
+      (function (li) {
+        onPointerClick(li, function () {
+          chooserPopup.style.display = "none";
+          callback("show_column", li.getAttribute("data-column"), reload);
+        });
+      })(columns[h]);
+    }
+    var showAll = document.getElementById("Vertical_v1_ColumnChooser_ShowAll");
+    if (showAll) {
+      onPointerClick(showAll, function () {
+        chooserPopup.style.display = "none";
+        callback("show_columns", "", reload);
+      });
+    }
   }
 
   var errorClose = document.getElementById("Vertical_ErrorInfo_Close");
