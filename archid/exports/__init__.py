@@ -24,16 +24,25 @@ from archid.exports.errors import (
     NotAPdf,
     RowsMisaligned,
     TruncatedPdf,
-    UnknownHeader,
     WrongExportType,
     WrongLocale,
 )
-from archid.exports.layout import Column, Drop, ExportSpec, Lines, ParseStats
+from archid.exports.layout import (
+    BAD_CELLS_KEPT,
+    BadCell,
+    Column,
+    Drop,
+    ExportSpec,
+    Lines,
+    ParseStats,
+)
 from archid.exports.parse import parse_export
 from archid.records import ExportType
 
 __all__ = [
+    "BAD_CELLS_KEPT",
     "SPECS",
+    "BadCell",
     "BadValue",
     "Column",
     "CycleNotFound",
@@ -49,7 +58,6 @@ __all__ = [
     "ParseStats",
     "RowsMisaligned",
     "TruncatedPdf",
-    "UnknownHeader",
     "WrongExportType",
     "WrongLocale",
     "parse_export",
@@ -76,7 +84,8 @@ def spec_for_file_name(name: str) -> ExportSpec | None:
     """The spec whose export the portal names ``name`` (``Clienti.pdf``), if any.
 
     Case-insensitive; a browser's duplicate suffix (``Clienti (1).pdf``) is
-    not recognised.
+    not recognised, nor are the English locale's names (``Customers.pdf``):
+    such a file is not an Italian export (:class:`WrongLocale` when parsed).
     """
     wanted = name.casefold()
     for spec in SPECS.values():

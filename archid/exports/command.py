@@ -1,8 +1,10 @@
 """``archid parse TYPE FILE``: read one export file and print its records.
 
 Records go to stdout as they are parsed, as JSON lines
-(:func:`archid.records.to_json`) or CSV with a header row; ``--stats``
-prints a summary of the parse on stderr. Exit status (``sysexits.h``):
+(:func:`archid.records.to_json`) or CSV with a header row (the record's
+data fields); ``--stats`` prints a summary of the parse on stderr, with its
+warnings and the cells that could not be read (their fields are empty in
+the output: unread, not empty). Exit status (``sysexits.h``):
 
 * 0: every row was read; the output is complete;
 * 64 (EX_USAGE): an unknown TYPE or a bad option value;
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from typing import Any, TextIO
 
 from archid.exports import SPECS, ExportSpec, ParseStats, parse_export
 from archid.exports.errors import ExportParseError
-from archid.records import ExportType, Record, to_json
+from archid.records import ExportType, Record, data_fields, to_json
 
 EX_OK = 0
 EX_USAGE = 64
@@ -148,7 +149,7 @@ def _csv_cell(value: Any) -> str:
 
 
 def _write_csv(out: TextIO, spec: ExportSpec, records: Iterable[Record]) -> None:
-    names = [f.name for f in dataclasses.fields(spec.record)]
+    names = [f.name for f in data_fields(spec.record)]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
     writer.writerows(_csv_rows(names, records))
@@ -174,6 +175,17 @@ def format_stats(export_type: ExportType, path: Path, stats: ParseStats) -> str:
         f"summary: {summary}",
         f"warnings: {len(stats.warnings)}",
         *(f"  {warning}" for warning in stats.warnings),
+        f"bad cells: {stats.bad_cell_count}",
+        *(
+            f"  page {cell.page}, row {cell.row}, column {cell.column!r} ({cell.field}): "
+            f"{cell.text!r}: {cell.reason}"
+            for cell in stats.bad_cells
+        ),
+        *(
+            [f"  … and {stats.bad_cell_count - len(stats.bad_cells)} more"]
+            if stats.bad_cell_count > len(stats.bad_cells)
+            else []
+        ),
         f"seconds: {stats.seconds:.3f}",
     ]
     return "\n".join(lines)

@@ -36,10 +36,6 @@ class MissingHeader(LayoutChanged):
     """A column the records need is not in the export."""
 
 
-class UnknownHeader(LayoutChanged):
-    """A page mixes known columns with one archid does not know."""
-
-
 class WrongExportType(LayoutChanged):
     """The file is another type's export (customers given as orders, …)."""
 
@@ -53,8 +49,13 @@ class RowsMisaligned(ExportParseError):
 
 
 class WrongLocale(ExportParseError):
-    """Dates are month-first: the export came from a browser not set to Italian."""
+    """The export came from a browser not set to Italian: English headers, file name
+    or formats (month-first dates, a 12-hour clock)."""
 
 
 class BadValue(ExportParseError):
-    """A cell holds something its column cannot hold (text in an amount, …)."""
+    """A cell of a strict column (a key) holds something that column cannot hold.
+
+    Other columns' bad cells do not fail the export: see
+    :class:`~archid.exports.layout.BadCell`.
+    """

@@ -23,17 +23,25 @@ Lines = tuple[str, ...]
 class Column:
     """One column: its header as printed, the field it feeds and its converter.
 
-    ``convert`` turns the cell's lines into the field's value (``None`` for
-    an empty cell) and raises ``ValueError`` with a short reason when the
-    text cannot be that kind of value. ``field=None`` marks a column that is
-    known but carries nothing archid keeps (IMMAGINE, PDF DDT).
-    ``optional`` columns may be absent from an export (E-MAIL).
+    ``convert`` turns the cell's lines into the field's value (it is not
+    called for an empty cell, whose value is ``None``) and raises
+    ``ValueError`` with a short reason when the text cannot be that kind of
+    value. ``field=None`` marks a column that is known but carries nothing
+    archid keeps (IMMAGINE, PDF DDT).
+
+    ``optional`` columns may be absent from an export (E-MAIL, a column a
+    session may hide): their field is then *unread* in every record.
+    ``strict`` columns (the record's key, and what decides whether a row is
+    a record at all) fail the whole export with
+    :class:`~archid.exports.errors.BadValue` on a value they cannot hold;
+    any other column's bad cell costs only that field (:class:`BadCell`).
     """
 
     header: str
     field: str | None
     convert: Callable[[Lines], Any]
     optional: bool = False
+    strict: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +56,12 @@ class ExportSpec:
     """Everything archid knows about one export type's layout.
 
     ``columns`` lists the columns in the order the spec prints them (page
-    by page). ``finish`` receives the converted values of one row by field
-    name (absent optional columns give ``None``) and returns the record, or
-    a :class:`Drop` for a row the spec says is not a record.
+    by page of the newest layout; a file may group them in pages in any
+    way). ``finish`` receives the converted values of one row by field name
+    (absent optional columns and bad cells give ``None``), plus ``unread``,
+    the frozenset of fields that could not be read, and returns the record
+    (with that ``unread``), or a :class:`Drop` for a row the spec says is
+    not a record.
     """
 
     type: ExportType
@@ -58,6 +69,8 @@ class ExportSpec:
     columns: tuple[Column, ...]
     finish: Callable[[Mapping[str, Any]], Record | Drop]
     file_names: tuple[str, ...] = ()
+    english_file_names: tuple[str, ...] = ()
+    """What the portal names this export in English: such a file is not Italian."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +78,9 @@ class BadCell:
     """A cell of a non-key column whose text its column cannot hold.
 
     The record is still yielded, with ``field`` in its ``unread`` set: the
-    store keeps the value it has. ``page`` is the 1-based page that shows
+    store keeps the value it has (for the DDT's tracking link ``field`` is
+    ``tracking``, which stands for its three tracking fields, all unread).
+    ``page`` is the 1-based page that shows
     the cell, ``row`` the row's 1-based position under that page's header,
     ``column`` the header as printed, ``text`` the cell's lines joined by
     `` / ``, ``reason`` the converter's short explanation.

@@ -3,18 +3,29 @@
 :func:`parse_export` joins the type-agnostic table reader
 (:mod:`archid.exports.table`) with one export type's spec:
 
-* the file's headers are matched to the spec's columns as whole cells,
-  ignoring case, repeated spaces and a trailing colon (and, failing that,
-  all spaces: a narrow column may wrap a header inside a word); a header
-  printed twice (the DDT's two "NOME DI CONSEGNA") matches the spec's
-  columns of that name in order;
-* a page of the cycle whose headers are all unknown (the DDT's 7th page)
-  is ignored, with a warning in the stats; an unknown header on a page with
-  known ones raises :class:`UnknownHeader`; a required column that is not
-  in the file raises :class:`MissingHeader`; if the headers match another
-  type's spec better, :class:`WrongExportType` names that type instead;
-* every cell goes through its column's ``convert``; a ``ValueError``
-  becomes :class:`BadValue` naming the page, row, header and text;
+* **headers**: the file's header cells are matched to the spec's columns
+  as whole cells, after normalising case, spacing, a trailing colon and
+  the apostrophe's shape (``’`` is ``'``); failing that, with all spaces
+  ignored (a narrow column may wrap a header inside a word). Never by
+  substring: ``ID`` is not ``ID DI VENDITA``. A header printed twice (the
+  DDT's two NOME DI CONSEGNA) matches the spec's columns of that header in
+  order. A column is found wherever the cycle puts it: the grouping of
+  columns into pages changes between layouts.
+* **unknown columns** (anywhere, a whole page of them too) are ignored,
+  each named once in :attr:`ParseStats.warnings`;
+* **missing columns**: a required one fails the export with
+  :class:`MissingHeader` naming it; an optional one (a column a session
+  may hide) puts its field into every record's ``unread``. Before that,
+  :class:`WrongLocale` is raised for an English export and
+  :class:`WrongExportType` for another type's;
+* **cells**: every non-empty cell goes through its column's ``convert``.
+  In a strict column (the key, and what decides whether a row is a
+  record) a ``ValueError`` fails the export with :class:`BadValue` naming
+  page, row, header and text. In any other column it costs only that
+  field: the record is yielded with the field ``None`` and in its
+  ``unread``, and a :class:`~archid.exports.layout.BadCell` goes into the
+  stats; a column with bad cells is named once in the warnings, as a
+  probable format change when most of its cells are bad;
 * ``spec.finish`` makes the record or a :class:`Drop`, counted by reason.
 
 With ``workers`` > 1 a large file is split on cycle boundaries into
@@ -30,6 +41,7 @@ import math
 import multiprocessing
 import os
 import pickle
+import re
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -41,33 +53,43 @@ from typing import Any, BinaryIO
 from archid.exports.errors import (
     BadValue,
     MissingHeader,
-    UnknownHeader,
     WrongExportType,
+    WrongLocale,
 )
-from archid.exports.layout import Column, Drop, ExportSpec, ParseStats
+from archid.exports.layout import BAD_CELLS_KEPT, BadCell, Column, Drop, ExportSpec, ParseStats
 from archid.exports.pdftext import PdfPages, open_pdf
 from archid.exports.table import Row, Table, TableStats, open_table
 from archid.records import ExportType, Record
 
-__all__ = ["PARALLEL_MIN_PAGES", "match_headers", "parse_export"]
+__all__ = ["PARALLEL_MIN_PAGES", "match_headers", "normalise_header", "parse_export"]
 
-PARALLEL_MIN_PAGES = 600
+PARALLEL_MIN_PAGES = 1000
 """Files shorter than this are parsed in one process whatever ``workers`` says:
-starting processes costs more than they save."""
+starting processes costs more than they save (measured: the 630-page DDT export
+of the simulator parses in 0.7 s in one process and in 1.0 to 1.3 s in two)."""
 _CHUNK_PAGES = 600
 """Pages per chunk of a parallel parse (rounded to whole cycles)."""
+
+#: A column whose bad cells are more than this share of its non-empty cells,
+#: and at least :data:`_FORMAT_CHANGE_MIN` of them, has probably changed format.
+_FORMAT_CHANGE_SHARE = 0.5
+_FORMAT_CHANGE_MIN = 3
 
 
 # -- headers -----------------------------------------------------------------------
 
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 
-def _norm(header: str) -> str:
-    return " ".join(header.split()).rstrip(":").rstrip().casefold()
+
+def normalise_header(header: str) -> str:
+    """``header`` as compared: case folded, spaces collapsed, apostrophes straight,
+    without a trailing colon (``ALL’ATTENZIONE DI:`` is ``all'attenzione di``)."""
+    return " ".join(header.translate(_APOSTROPHES).split()).rstrip(":").rstrip().casefold()
 
 
 def _squeezed(header: str) -> str:
     """``header`` without any space: a header wrapped inside a word ("…IMBALLAGGI O")."""
-    return "".join(_norm(header).split())
+    return "".join(normalise_header(header).split())
 
 
 @dataclass(slots=True)
@@ -78,18 +100,19 @@ class HeaderMatch:
     """For each header of the file's cycle: the index of its column in the spec."""
     missing: list[Column] = field(default_factory=list)
     """Required columns of the spec not in the file."""
+    absent: list[Column] = field(default_factory=list)
+    """Optional columns of the spec not in the file."""
     unknown: list[tuple[int, str]] = field(default_factory=list)
-    """(page position in the cycle, header) of unknown headers on pages with known ones."""
-    ignored_pages: list[int] = field(default_factory=list)
-    """Positions in the cycle of pages whose headers are all unknown."""
+    """(page position in the cycle, header) of the headers archid does not know."""
 
     @property
     def matched(self) -> int:
         return sum(column is not None for column in self.columns)
 
     @property
-    def ok(self) -> bool:
-        return not self.missing and not self.unknown
+    def fits(self) -> bool:
+        """Every required column was found."""
+        return not self.missing
 
 
 def match_headers(spec: ExportSpec, pages_headers: Sequence[Sequence[str]]) -> HeaderMatch:
@@ -97,49 +120,94 @@ def match_headers(spec: ExportSpec, pages_headers: Sequence[Sequence[str]]) -> H
     wanted: dict[str, list[int]] = {}
     squeezed: dict[str, list[int]] = {}
     for index, column in enumerate(spec.columns):
-        wanted.setdefault(_norm(column.header), []).append(index)
+        wanted.setdefault(normalise_header(column.header), []).append(index)
         squeezed.setdefault(_squeezed(column.header), []).append(index)
     used: set[int] = set()
     match = HeaderMatch([])
     for position, headers in enumerate(pages_headers):
-        page: list[int | None] = []
         for header in headers:
             # As printed first; then with spaces ignored, for a header that a
             # narrow column broke inside a word (no two headers differ by spaces).
-            found = next((i for i in wanted.get(_norm(header), []) if i not in used), None)
+            found = next(
+                (i for i in wanted.get(normalise_header(header), []) if i not in used), None
+            )
             if found is None:
                 candidates = squeezed.get(_squeezed(header), [])
                 found = next((i for i in candidates if i not in used), None)
-            if found is not None:
+            if found is None:
+                match.unknown.append((position, header))
+            else:
                 used.add(found)
-            page.append(found)
-        if headers and all(index is None for index in page):
-            match.ignored_pages.append(position)
-        else:
-            match.unknown.extend(
-                (position, header)
-                for header, index in zip(headers, page, strict=True)
-                if index is None
-            )
-        match.columns.extend(page)
-    match.missing = [
-        column
-        for index, column in enumerate(spec.columns)
-        if index not in used and not column.optional
-    ]
+            match.columns.append(found)
+    for index, column in enumerate(spec.columns):
+        if index not in used:
+            (match.absent if column.optional else match.missing).append(column)
     return match
+
+
+# -- is it this export at all? ---------------------------------------------------------
+
+# Words of the portal's English captions that no Italian caption uses.
+_ENGLISH_WORDS = frozenset(
+    {
+        "NAME", "DATE", "CUSTOMER", "CUSTOMERS", "ORDER", "ORDERS", "AMOUNT", "INVOICE",
+        "QUANTITY", "STATUS", "DELIVERY", "SALES", "NUMBER", "CURRENCY", "CREATED", "MODIFIED",
+        "ADDRESS", "CITY", "PHONE", "PAYMENT", "DUE", "CLOSED", "PACKING", "SLIP", "REFERENCE",
+        "TRACKING", "MODE", "TERMS", "GROUP", "UNIT", "PRODUCT", "FROM", "VAT", "STREET",
+        "DISCOUNT", "GROSS", "NET", "BALANCE", "REMAINING", "SETTLED", "LAST", "COUNT", "YEAR",
+    }
+)  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+")
+# Values only an English browser writes (spec section 1): a 12-hour clock,
+# a month-first date whose second field is a day above 12, dollar prices.
+_ENGLISH_VALUE = re.compile(
+    r"\b\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}(?::\d{2})? ?[AP]M\b"
+    r"|\b\d{1,2}/(?:1[3-9]|2\d|3[01])/\d{4}\b"
+    r"|\$ ?\d"
+)
+
+
+def _english(spec: ExportSpec, table: Table, match: HeaderMatch) -> str | None:
+    """Why ``table`` looks like an English export, or None."""
+    from archid.exports import SPECS  # lazily: that package imports this module's users
+
+    if not match.fits:
+        name = Path(table.name).name.casefold()
+        for other in SPECS.values():
+            if any(name == english.casefold() for english in other.english_file_names):
+                return f"its file name {Path(table.name).name!r} is the English locale's"
+        headers = [header for _, header in match.unknown]
+        english = [h for h in headers if _ENGLISH_WORDS.intersection(_WORD.findall(h.upper()))]
+        if len(english) >= 3 and 2 * len(english) >= len(headers):
+            return f"its headers are English ({', '.join(repr(h) for h in english[:4])}, …)"
+    for text in table.sample_texts():
+        found = _ENGLISH_VALUE.search(text)
+        if found is not None:
+            return f"it writes values in English formats ({text!r})"
+    return None
+
+
+def _check_locale(spec: ExportSpec, table: Table, match: HeaderMatch) -> None:
+    why = _english(spec, table, match)
+    if why is not None:
+        raise WrongLocale(
+            f"{table.name} is not an Italian {spec.type.value} export: {why}. The portal "
+            "writes English headers, month-first dates and other number formats for a browser "
+            "not set to Italian; run the browser with --lang=it-IT and Accept-Language: it-IT "
+            "and export again"
+        )
 
 
 def _check_type(spec: ExportSpec, match: HeaderMatch, table: Table) -> None:
     """Raise :class:`WrongExportType` if another type's spec reads the file better."""
-    from archid.exports import SPECS  # lazily: that package imports this module's users
+    from archid.exports import SPECS
 
     best: tuple[bool, int, ExportSpec] | None = None
     for other in SPECS.values():
         if other.type == spec.type:
             continue
         theirs = match_headers(other, table.pages_headers)
-        score = (theirs.ok, theirs.matched, other)
+        score = (theirs.fits, theirs.matched, other)
         if best is None or score[:2] > best[:2]:
             best = score
     if best is None:
@@ -158,31 +226,67 @@ def _check_type(spec: ExportSpec, match: HeaderMatch, table: Table) -> None:
 
 def _check_headers(spec: ExportSpec, table: Table) -> HeaderMatch:
     match = match_headers(spec, table.pages_headers)
-    if match.ok:
+    _check_locale(spec, table, match)
+    if match.fits:
         return match
     _check_type(spec, match, table)
     cycle = f"{table.cycle_length}-page cycle"
     missing = ", ".join(repr(column.header) for column in match.missing)
-    if match.unknown:
-        position, header = match.unknown[0]
-        others = ", ".join(repr(h) for _, h in match.unknown[1:])
-        more = f" (and {others})" if others else ""
-        lacks = f", and it lacks {missing}" if missing else ""
-        raise UnknownHeader(
-            f"{table.name}: page {position + 1} of the {cycle} of this {spec.type.value} "
-            f"export has the column {header!r}{more}, which archid does not know, next to "
-            f"columns it knows{lacks}: the portal's layout changed (a column added or "
-            "renamed); update the export spec before syncing"
-        )
     found = " | ".join(" · ".join(page) for page in table.pages_headers)
     raise MissingHeader(
         f"{table.name}: the {spec.type.value} export lacks the column(s) {missing}; its "
-        f"{cycle} shows: {found}. A column was hidden in the portal's list view (the "
-        "user profile keeps visible columns): show it again and export again"
+        f"{cycle} shows: {found}. The portal's list view did not show every column (a fresh "
+        "session hides some: the column chooser shows them) or the layout changed; show all "
+        "columns and export again"
     )
 
 
+def _header_warnings(spec: ExportSpec, table: Table, match: HeaderMatch) -> list[str]:
+    out = []
+    cycle = table.cycle_length
+    for position, header in match.unknown:
+        out.append(
+            f"column {header!r} (page {position + 1} of the {cycle}-page cycle) is not one "
+            "archid knows: ignored"
+        )
+    for column in match.absent:
+        if column.field is not None:
+            out.append(
+                f"column {column.header!r} is not in this export (a session may hide it, a "
+                f"layout may lack it): {column.field} is unread in every record, the stored "
+                "values are kept"
+            )
+    return out
+
+
 # -- records -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Cells read and cells that could not be, per header of the file's cycle."""
+
+    filled: list[int]
+    """Non-empty cells seen, per header."""
+    bad: list[int]
+    """Bad cells, per header."""
+    examples: dict[int, str] = field(default_factory=dict)
+    """The first bad text of each header that had one."""
+    cells: list[BadCell] = field(default_factory=list)
+    """The first :data:`BAD_CELLS_KEPT` bad cells, in file order."""
+
+    @staticmethod
+    def empty(headers: int) -> _Tally:
+        return _Tally([0] * headers, [0] * headers)
+
+    def add(self, other: _Tally) -> None:
+        """Fold ``other``, the tally of later rows, into this one."""
+        for index, (filled, bad) in enumerate(zip(other.filled, other.bad, strict=True)):
+            self.filled[index] += filled
+            self.bad[index] += bad
+        for index, text in other.examples.items():
+            self.examples.setdefault(index, text)
+        self.cells.extend(other.cells[: BAD_CELLS_KEPT - len(self.cells)])
 
 
 @dataclass(slots=True)
@@ -191,34 +295,51 @@ class _Converter:
 
     spec: ExportSpec
     columns: Sequence[int | None]
+    absent: frozenset[str]
     headers: Sequence[str]
     header_pages: Sequence[int]
     name: str
     dropped: dict[str, int] = field(default_factory=dict)
     records: int = 0
+    tally: _Tally = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tally = _Tally.empty(len(self.headers))
 
     def run(self, rows: Iterator[Row]) -> Iterator[Record]:
         spec = self.spec
-        cells = [
-            (cell, spec.columns[index])
+        plan = [
+            (cell, column.field, column.convert, column.strict)
             for cell, index in enumerate(self.columns)
-            if index is not None and spec.columns[index].field is not None
+            if index is not None
+            for column in (spec.columns[index],)
+            if column.field is not None
         ]
-        present = {column.field for _, column in cells}
-        base: dict[str, Any] = {
-            column.field: None
-            for column in spec.columns
-            if column.field is not None and column.field not in present
-        }
+        absent = self.absent
+        base: dict[str, Any] = {c.field: None for c in spec.columns if c.field is not None}
+        base["unread"] = absent
+        filled = self.tally.filled
         finish = spec.finish
         for row in rows:
-            values = dict(base)
-            for cell, column in cells:
-                lines = row.cells[cell]
+            values = base.copy()
+            cells = row.cells
+            bad: set[str] | None = None
+            for cell, name, convert, strict in plan:
+                lines = cells[cell]
+                if not lines:
+                    continue  # an empty cell is None whatever its column
+                filled[cell] += 1
                 try:
-                    values[column.field] = column.convert(lines)  # type: ignore[index]
+                    values[name] = convert(lines)
                 except ValueError as exc:
-                    raise self._bad(row, cell, exc) from exc
+                    if strict:
+                        raise self._bad_value(row, cell, exc) from exc
+                    self._bad_cell(row, cell, name, exc)
+                    if bad is None:
+                        bad = set()
+                    bad.add(name)
+            if bad is not None:
+                values["unread"] = absent | bad
             try:
                 result = finish(values)
             except ValueError as exc:
@@ -232,23 +353,49 @@ class _Converter:
                 self.records += 1
                 yield result
 
-    def _bad(self, row: Row, cell: int, exc: ValueError) -> BadValue:
+    def _bad_value(self, row: Row, cell: int, exc: ValueError) -> BadValue:
         text = " / ".join(row.cells[cell])
         return BadValue(
             f"{self.name}: page {row.page + self.header_pages[cell]}, row {row.position}, "
-            f"column {self.headers[cell]!r}: {text!r} is not a valid value ({exc}); the "
-            "portal's format for this column changed, or the file is damaged"
+            f"column {self.headers[cell]!r}: {text!r} is not a valid value ({exc}); this "
+            "column identifies the record, so the export cannot be applied: the portal's "
+            "format for this column changed, or the file is damaged"
         )
 
+    def _bad_cell(self, row: Row, cell: int, name: str, exc: ValueError) -> None:
+        tally = self.tally
+        text = " / ".join(row.cells[cell])
+        tally.bad[cell] += 1
+        tally.examples.setdefault(cell, text)
+        if len(tally.cells) < BAD_CELLS_KEPT:
+            page = row.page + self.header_pages[cell]
+            column = self.headers[cell]
+            tally.cells.append(BadCell(column, name, page, row.position, text, str(exc)))
 
-def _warnings(name: str, table: Table, match: HeaderMatch, stats: TableStats) -> list[str]:
+
+def _cell_warnings(table: Table, tally: _Tally) -> list[str]:
+    """One sentence per column that had bad cells; a probable format change when most were."""
     out = []
-    for position in match.ignored_pages:
-        headers = " · ".join(table.pages_headers[position])
-        out.append(
-            f"page {position + 1} of every {table.cycle_length}-page cycle holds only columns "
-            f"archid does not know ({headers}): ignored"
+    for cell, bad in enumerate(tally.bad):
+        if not bad:
+            continue
+        filled = tally.filled[cell]
+        header = table.headers[cell]
+        page = table.header_pages[cell] + 1
+        example = tally.examples.get(cell, "")
+        what = (
+            f"column {header!r} (page {page} of the {table.cycle_length}-page cycle): {bad:,} of "
+            f"{filled:,} cells unreadable (e.g. {example!r})"
         )
+        if bad >= _FORMAT_CHANGE_MIN and bad > _FORMAT_CHANGE_SHARE * filled:
+            out.append(f"{what}: the portal's format changed? Those fields kept their values")
+        else:
+            out.append(f"{what}: those fields kept their stored values")
+    return out
+
+
+def _table_warnings(stats: TableStats) -> list[str]:
+    out = []
     if stats.empty_rows:
         out.append(f"{stats.empty_rows} rows without any text were skipped")
     if stats.unmapped_glyphs:
@@ -270,20 +417,23 @@ def parse_export(
 
     A generator: the file is opened and checked when iteration starts.
     Raises the :mod:`archid.exports.errors` classes (see the module doc and
-    :func:`~archid.exports.table.open_table`); the values' converters may
-    also raise :class:`~archid.exports.errors.WrongLocale`. A parse that
-    raises has yielded an incomplete prefix of the records.
+    :func:`~archid.exports.table.open_table`); a month-first date raises
+    :class:`~archid.exports.errors.WrongLocale`. A parse that raises has
+    yielded an incomplete prefix of the records.
 
-    ``stats``, if given, is filled as the parse goes (``seconds`` at the
-    end). ``workers`` > 1 parses a file of :data:`PARALLEL_MIN_PAGES` pages
-    or more, given as a path, in that many processes.
+    ``stats``, if given, is filled as the parse goes (``seconds``, the
+    warnings and the bad cells at the end). ``workers`` > 1 parses a file
+    of :data:`PARALLEL_MIN_PAGES` pages or more, given as a path, in that
+    many processes.
     """
     stats = stats if stats is not None else ParseStats()
     started = time.perf_counter()
     try:
         with open_table(source) as table:
             match = _check_headers(spec, table)
+            absent = frozenset(c.field for c in match.absent if c.field is not None)
             stats.cycle_length = table.cycle_length
+            stats.warnings.extend(_header_warnings(spec, table, match))
             job = None
             if (
                 workers > 1
@@ -291,11 +441,12 @@ def parse_export(
                 and table.page_count >= PARALLEL_MIN_PAGES
                 and table.page_count >= 2 * table.cycle_length
             ):
-                job = _Job.make(spec, source, table, match)
+                job = _Job.make(spec, source, table, match, absent)
             if job is None:
                 converter = _Converter(
                     spec,
                     match.columns,
+                    absent,
                     table.headers,
                     table.header_pages,
                     table.name,
@@ -304,17 +455,22 @@ def parse_export(
                 for record in converter.run(table.rows()):
                     stats.records += 1
                     yield record
-                _finish(stats, table.stats, table.summary)
-                stats.warnings.extend(_warnings(table.name, table, match, table.stats))
+                table_stats, summary, tally = table.stats, table.summary, converter.tally
             else:
                 table_stats = TableStats()
-                summary: dict[str, str] = {}
-                for records in _run_parallel(job, table, workers, stats, table_stats, summary):
+                summary = {}
+                tally = _Tally.empty(len(table.headers))
+                for records in _run_parallel(
+                    job, table, workers, stats, table_stats, summary, tally
+                ):
                     for record in records:
                         stats.records += 1
                         yield record
-                _finish(stats, table_stats, summary)
-                stats.warnings.extend(_warnings(table.name, table, match, table_stats))
+            _finish(stats, table_stats, summary)
+            stats.bad_cells.extend(tally.cells)
+            stats.bad_cell_count += sum(tally.bad)
+            stats.warnings.extend(_cell_warnings(table, tally))
+            stats.warnings.extend(_table_warnings(table_stats))
     finally:
         stats.seconds = time.perf_counter() - started
 
@@ -336,10 +492,14 @@ class _Job:
     path: str
     spec: ExportType | ExportSpec  # the type when the spec is a registered one
     columns: tuple[int | None, ...]
+    absent: frozenset[str]
     cycle: tuple[tuple[str, ...], ...]
+    starts: tuple[tuple[float, ...] | None, ...]
 
     @staticmethod
-    def make(spec: ExportSpec, path: Path, table: Table, match: HeaderMatch) -> _Job | None:
+    def make(
+        spec: ExportSpec, path: Path, table: Table, match: HeaderMatch, absent: frozenset[str]
+    ) -> _Job | None:
         from archid.exports import SPECS
 
         ref: ExportType | ExportSpec = spec.type
@@ -349,7 +509,9 @@ class _Job:
             except (pickle.PicklingError, AttributeError, TypeError):
                 return None  # a spec made of lambdas: parse in this process
             ref = spec
-        return _Job(str(path), ref, tuple(match.columns), table.pages_headers)
+        return _Job(
+            str(path), ref, tuple(match.columns), absent, table.pages_headers, table.header_starts
+        )
 
 
 @dataclass(slots=True)
@@ -360,6 +522,7 @@ class _Chunk:
     stats: TableStats
     summary: dict[str, str]
     dropped: dict[str, int]
+    tally: _Tally
 
 
 # One open file per worker process, reused across its chunks: opening reads
@@ -380,10 +543,12 @@ def _parse_chunk(job: _Job, start: int, stop: int) -> _Chunk:
             old.close()
         _OPEN.clear()
         pdf = _OPEN[key] = open_pdf(Path(job.path))
-    table = Table(pdf, range(start, stop), job.cycle)
-    converter = _Converter(spec, job.columns, table.headers, table.header_pages, table.name)
+    table = Table(pdf, range(start, stop), job.cycle, job.starts)
+    converter = _Converter(
+        spec, job.columns, job.absent, table.headers, table.header_pages, table.name
+    )
     records = list(converter.run(table.rows()))
-    return _Chunk(records, table.stats, table.summary, converter.dropped)
+    return _Chunk(records, table.stats, table.summary, converter.dropped, converter.tally)
 
 
 def _run_parallel(
@@ -393,6 +558,7 @@ def _run_parallel(
     stats: ParseStats,
     table_stats: TableStats,
     summary: dict[str, str],
+    tally: _Tally,
 ) -> Iterator[list[Record]]:
     """Each chunk's records, in file order, parsed ``workers`` chunks at a time."""
     length = table.cycle_length
@@ -419,6 +585,7 @@ def _run_parallel(
                 pending.append(executor.submit(_parse_chunk, job, start, stop))
                 break
             _merge(chunk, stats, table_stats, summary)
+            tally.add(chunk.tally)
             yield chunk.records
     finally:
         executor.shutdown(wait=True, cancel_futures=True)

@@ -38,7 +38,12 @@ A page becomes a :class:`PageText`: its text runs (a run is a contiguous
 piece of text on one baseline: glyphs, strings or ``TJ`` pieces closer
 than :data:`JOIN_GAP` em are joined, a gap up to :data:`SPACE_GAP` em is
 read as a space, a wider gap starts a new run) and the edges of its rules
-(painted rectangles and straight stroked segments) in page space. Pages
+(painted rectangles and straight stroked segments) in page space. A run
+that joins separately drawn pieces says where (:attr:`TextRun.breaks`), so
+that the table reader can cut it at a cell border; and on a page whose
+strings hold their spaces (the portal's: one string per cell line) a gap
+is never a word space, so runs joined across such a gap are cut there
+again. Pages
 are read one at a time; nothing of a page is kept after it is returned,
 and pdfminer's object cache is pruned as pages go.
 
@@ -50,6 +55,8 @@ cross-reference, an object or stream that cannot be read),
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 import os
 import re
@@ -106,8 +113,20 @@ _OBJECT_CACHE_LIMIT = 256
 _STRING_CACHE_LIMIT = 4096
 
 
+#: Where a run joins two separately drawn pieces: the offset in its text where
+#: the later piece starts, that piece's left edge and the earlier piece's right
+#: edge, in page space.
+Break = tuple[int, float, float]
+
+
 class TextRun(NamedTuple):
-    """A contiguous piece of text on one baseline, in page space (points, y up)."""
+    """A contiguous piece of text on one baseline, in page space (points, y up).
+
+    ``breaks`` lists where the run joins pieces that were drawn separately
+    (strings, ``TJ`` pieces, glyphs), so that a reader who knows where the
+    cells of a grid end can cut a run that a narrow gap made cross a cell
+    border (:meth:`split`). Most runs are one string and have none.
+    """
 
     x0: float
     x1: float
@@ -116,6 +135,40 @@ class TextRun(NamedTuple):
     size: float
     """The font size as drawn (text size times the vertical scale of the matrices)."""
     text: str
+    breaks: tuple[Break, ...] = ()
+
+    def split(self, cuts: Callable[[float], int]) -> list[TextRun]:
+        """The run cut at every break where ``cuts`` (x → cell number) changes cell.
+
+        Pieces stay whole: a piece drawn as one string is never cut. Each
+        part is stripped of the spaces around the cut; empty parts are dropped.
+        """
+        if not self.breaks:
+            return [self]
+        out: list[TextRun] = []
+        start, x0 = 0, self.x0
+        cell = cuts(x0)
+        for offset, left, right in self.breaks:
+            here = cuts(left)
+            if here == cell:
+                continue
+            out.append(self._part(start, offset, x0, right))
+            start, x0, cell = offset, left, here
+        out.append(self._part(start, len(self.text), x0, self.x1))
+        return [part for part in out if part.text]
+
+    def _part(self, start: int, stop: int, x0: float, x1: float) -> TextRun:
+        inner = tuple(
+            (offset - start, left, right)
+            for offset, left, right in self.breaks
+            if start < offset < stop
+        )
+        text = self.text[start:stop]
+        stripped = text.lstrip()
+        if len(stripped) != len(text):
+            shift = len(text) - len(stripped)
+            inner = tuple((o - shift, left, right) for o, left, right in inner if o > shift)
+        return TextRun(x0, x1, self.y, self.size, stripped.rstrip(), inner)
 
 
 @dataclass(slots=True)
@@ -288,10 +341,11 @@ class _Font:
         self.font = font
         self.single_byte = not font.is_multibyte()
         self._glyphs: dict[int, tuple[str, float]] = {}
-        self._cache: dict[bytes, tuple[str, float, int, int, int]] = {}
+        self._cache: dict[bytes, tuple[str, float, int, int, int, bool]] = {}
 
-    def measure(self, raw: bytes) -> tuple[str, float, int, int, int]:
-        """Text, width in em, glyph count, single-byte spaces (for Tw), unmapped glyphs."""
+    def measure(self, raw: bytes) -> tuple[str, float, int, int, int, bool]:
+        """Text, width in em, glyph count, single-byte spaces (for Tw), unmapped glyphs,
+        and whether the text holds a space."""
         found = self._cache.get(raw)
         if found is not None:
             return found
@@ -310,7 +364,8 @@ class _Font:
             width += advance
             count += 1
         spaces = raw.count(32) if self.single_byte else 0
-        found = ("".join(parts), width, count, spaces, unmapped)
+        text = "".join(parts)
+        found = (text, width, count, spaces, unmapped, " " in text)
         if len(self._cache) >= _STRING_CACHE_LIMIT:
             self._cache.clear()
         self._cache[raw] = found
@@ -356,6 +411,12 @@ class _Interpreter:
         # the run being built: x0, x1, y, size, text pieces
         self.run_x0 = self.run_x1 = self.run_y = self.run_size = 0.0
         self.run_parts: list[str] = []
+        # where the run joins separately drawn pieces: (index in run_parts, x0, previous x1)
+        self.run_joins: list[tuple[int, float, float]] | None = None
+        # whether any string shown holds a space glyph, and how many runs joined
+        # two pieces across a gap read as a space
+        self.drawn_spaces = False
+        self.spaced_joins = 0
 
     # -- driver
 
@@ -367,7 +428,7 @@ class _Interpreter:
             self._lean_rects(rects)
             self._lean_text(data)
             if not self.fontless:
-                self._flush()
+                self._finish()
                 return
             # Text shown before any Tf: the font was set where the lean path
             # does not look (outside a text object). Start again, in full.
@@ -378,7 +439,31 @@ class _Interpreter:
             page.unmapped = 0
             self._reset()
         self._execute_full(data)
+        self._finish()
+
+    def _finish(self) -> None:
+        """End the page: the last run, then the gaps read as spaces undone if need be.
+
+        A producer that draws its spaces as glyphs (the portal: one string
+        per cell line) never leaves a word space as a gap, so on its pages a
+        gap that was read as a space is the few points between two cells
+        drawn close together (``DATAAREAID`` ``ID``): those runs are cut
+        there again. Producers that draw no space glyph (glyph by glyph)
+        keep them: their word spaces are gaps.
+        """
         self._flush()
+        if not (self.drawn_spaces and self.spaced_joins):
+            return
+        page = self.page
+        runs: list[TextRun] = []
+        for run in page.runs:
+            limit = JOIN_GAP * run.size
+            gaps = [left for _, left, right in run.breaks if left - right > limit]
+            if gaps:
+                runs.extend(run.split(functools.partial(bisect.bisect_right, gaps)))
+            else:
+                runs.append(run)
+        page.runs = runs
 
     def _lean_rects(self, rects: list[tuple[bytes, ...]]) -> None:
         # Rows share their y and height, columns their x and width: convert
@@ -635,7 +720,9 @@ class _Interpreter:
         if font is None or not raw:
             self.fontless += bool(raw)
             return
-        text, width, count, spaces, unmapped = font.measure(raw)
+        text, width, count, spaces, unmapped, has_space = font.measure(raw)
+        if has_space:
+            self.drawn_spaces = True
         if unmapped:
             self.page.unmapped += unmapped
         tx = (width * self.size + count * self.char_space + spaces * self.word_space) * self.scale
@@ -658,11 +745,14 @@ class _Interpreter:
             em = self.run_size
             if abs(y - self.run_y) <= 0.1 * em and abs(size - em) <= 0.1 * em:
                 if -0.3 * em <= gap <= JOIN_GAP * em:
+                    self._join(x0)
                     parts.append(text)
                     self.run_x1 = max(x1, self.run_x1)
                     return
                 if 0 < gap <= SPACE_GAP * em:
                     parts.append(" ")
+                    self._join(x0)
+                    self.spaced_joins += 1
                     parts.append(text)
                     self.run_x1 = x1
                     return
@@ -670,14 +760,33 @@ class _Interpreter:
         self.run_x0, self.run_x1, self.run_y, self.run_size = x0, x1, y, size
         self.run_parts = [text]
 
+    def _join(self, x0: float) -> None:
+        """Note that the piece about to be appended at ``x0`` was drawn on its own."""
+        joins = self.run_joins
+        if joins is None:
+            joins = self.run_joins = []
+        joins.append((len(self.run_parts), x0, self.run_x1))
+
     def _flush(self) -> None:
-        if self.run_parts:
-            text = "".join(self.run_parts)
+        parts = self.run_parts
+        if parts:
+            text = "".join(parts)
             self.run_parts = []
+            joins = self.run_joins
+            if joins is None:
+                if not text.isspace():
+                    self.page.runs.append(
+                        TextRun(self.run_x0, self.run_x1, self.run_y, self.run_size, text)
+                    )
+                return
+            self.run_joins = None
+            offsets = [0]
+            for part in parts:
+                offsets.append(offsets[-1] + len(part))
+            breaks = tuple((offsets[index], x0, x1) for index, x0, x1 in joins)
             if not text.isspace():
-                self.page.runs.append(
-                    TextRun(self.run_x0, self.run_x1, self.run_y, self.run_size, text)
-                )
+                run = TextRun(self.run_x0, self.run_x1, self.run_y, self.run_size, text, breaks)
+                self.page.runs.append(run)
 
 
 # -- the document ------------------------------------------------------------------

@@ -12,15 +12,23 @@ pages holds the same rows, page k of the cycle the k-th group of columns.
   show the header row of its position in the cycle, and the page count
   must be a whole number of cycles (:class:`CycleNotFound` otherwise);
 * **columns**: from the grid's vertical rules where the page has them,
-  else from the header cells' text (each column ends halfway between two
-  header cells);
+  else from the header cells' rules (a producer that draws only the
+  header cells), else from the header cells' text (a column starts just
+  before its header's text). Text the collector joined across a cell
+  border (cells drawn closer than a word space) is cut where the column
+  ends, so a value never spans two columns; header cells drawn close
+  together are cut alike (at a rule, or where the data under them start),
+  and a text-only page's header row is cut where the cycle's first page
+  at that place had its cells;
 * **rows**: from the grid's horizontal rules where the page has them, else
-  from vertical gaps in the text (a gap wider than 1.8 em between two
-  baselines ends a row). Text is assigned to rows by cell, not by
-  baseline, so the lines of a wrapped, vertically centred cell stay in
-  their row. The pages of a cycle must have their rows in the same places
-  (:class:`RowsMisaligned` otherwise), and rows are joined across the
-  cycle by position.
+  from vertical gaps in the text: the gap that separates rows is learnt
+  from the cycle's text (between the line spacing of a wrapped cell and
+  the commonest gap above it), so it holds for the portal's 13.5 pt rows
+  with 11.25 pt lines as for looser ones. Text is assigned to rows by cell,
+  not by baseline, so the lines of a wrapped, vertically centred cell stay
+  in their row. The pages of a cycle must have their rows in the same
+  places (:class:`RowsMisaligned` otherwise), and rows are joined across
+  the cycle by position.
 
 :meth:`Table.rows` yields one :class:`Row` per data row; summary rows
 (``Sum=…``, ``Count=…`` cells) are collected in :attr:`Table.summary`
@@ -31,7 +39,9 @@ cycle of pages is held in memory at a time.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
+import math
 import re
 import statistics
 from collections.abc import Callable, Iterator, Sequence
@@ -54,7 +64,9 @@ _SPACES = re.compile(r"\s+")
 _EDGE_TOLERANCE = 0.2  # rules closer than this are one rule (a border is two edges)
 _MIN_BAND = 0.5  # a band between two rules thinner than this is not a row
 _SAME_LINE = 0.3  # runs whose baselines differ by less are on one line
-_ROW_GAP = 1.8  # wider gaps between baselines separate rows (text-only pages)
+_ROW_GAP = 1.8  # wider gaps between baselines separate rows, failing a better guess
+_WRAP_MAX = 1.3  # a cell's lines are closer than this, when nothing else tells
+_SAME_GAP = 1.08  # gaps within this ratio of the line spacing are the line spacing
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +125,15 @@ class _Page:
     bands: list[tuple[float, float]] | None
     """Data row bands (top, bottom) from the rules, top to bottom; None: no usable rules."""
     items: list[_Item] = field(default_factory=list)
+    line_gap: float | None = None
+    """The distance between two lines of a wrapped header cell, if one wraps."""
+    starts: tuple[float, ...] | None = None
+    """Where each header cell's text starts, on a page read without rules around rows."""
+
+    @property
+    def squeezed(self) -> str:
+        """The header row's text without any space: equal however its cells were cut."""
+        return "".join("".join(header.split()) for header in self.headers)
 
 
 def _clusters(values: list[float], tolerance: float) -> list[float]:
@@ -176,11 +197,34 @@ def _line(pieces: list[_Piece]) -> str:
     return _clean(" ".join(piece[3] for piece in pieces))
 
 
-def _row_clusters(ys: list[float], em: float) -> list[tuple[float, float]]:
-    """Baselines grouped into rows: (highest, lowest) of each, top to bottom."""
+def _cut(
+    run: TextRun,
+    columns: Sequence[tuple[float, float]],
+    column_of: Callable[[float], int],
+    tolerance: float,
+) -> list[TextRun]:
+    """``run``, or its parts if it crosses the end of the column it starts in.
+
+    Pieces of text drawn close together are joined into one run by the
+    text collector (a gap narrower than a space is no gap); where such a
+    run goes past its column's end it held two cells' texts (a code that
+    fills its cell next to the neighbour's), and is cut at the breaks
+    between its pieces.
+    """
+    if not run.breaks:
+        return [run]
+    column = column_of(_x_key(run))
+    if 0 <= column < len(columns) and run.x1 <= columns[column][1] + tolerance:
+        return [run]
+    return run.split(column_of)
+
+
+def _row_clusters(ys: list[float], gap: float) -> list[tuple[float, float]]:
+    """Baselines grouped into rows (a gap wider than ``gap`` between two ends one):
+    (highest, lowest) of each, top to bottom."""
     out: list[tuple[float, float]] = []
     for y in sorted(ys, reverse=True):
-        if out and out[-1][1] - y <= _ROW_GAP * em:
+        if out and out[-1][1] - y <= gap:
             out[-1] = (out[-1][0], y)
         else:
             out.append((y, y))
@@ -193,7 +237,9 @@ class _Layout:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def page(self, page: PageText) -> _Page:
+    def page(self, page: PageText, starts: tuple[float, ...] | None = None) -> _Page:
+        """``page`` laid out; ``starts``: where the header cells of the page at the same
+        place in the cycle start, to cut a text-only page's header row alike."""
         runs = page.runs
         if not runs:
             raise LayoutChanged(
@@ -203,7 +249,7 @@ class _Layout:
         em = statistics.median(run.size for run in runs) or 1.0
         tolerance = max(0.75, _EDGE_TOLERANCE * em)
         laid = self._with_rules(page, em, tolerance)
-        return laid if laid is not None else self._text_only(page, em)
+        return laid if laid is not None else self._text_only(page, em, tolerance, starts)
 
     # -- pages with rules
 
@@ -239,15 +285,20 @@ class _Layout:
         header_runs: dict[int, list[_Piece]] = {}
         items: list[_Item] = []
         used: set[int] = set()
-        for band, run in placed:
-            column = bisect.bisect_right(lefts, _x_key(run)) - 1
-            if column < 0 or _x_key(run) >= columns[column][1]:
-                return None  # in the gap of a double rule
-            used.add(column)
-            if band == header_band:
-                header_runs.setdefault(column, []).append((run.y, run.x0, run.x1, run.text))
-            else:
-                items.append(_Item(column, _key(run), run.y, run.x0, run.x1, run.text))
+
+        def column_of(x: float) -> int:
+            return bisect.bisect_right(lefts, x) - 1
+
+        for band, whole in placed:
+            for run in _cut(whole, columns, column_of, tolerance):
+                column = column_of(_x_key(run))
+                if column < 0 or _x_key(run) >= columns[column][1]:
+                    return None  # in the gap of a double rule
+                used.add(column)
+                if band == header_band:
+                    header_runs.setdefault(column, []).append((run.y, run.x0, run.x1, run.text))
+                else:
+                    items.append(_Item(column, _key(run), run.y, run.x0, run.x1, run.text))
         # Columns with no text at all on the page are gaps between rules, not
         # columns; a column with data but no header keeps an empty header.
         kept = [c for c in range(len(columns)) if c in used]
@@ -257,13 +308,30 @@ class _Layout:
         headers = tuple(" ".join(_lines(header_runs.get(c, []), em)) for c in kept)
         return _Page(page.index, headers, em, bands[header_band + 1 :], items)
 
-    # -- pages without rules
+    # -- pages without rules around every row
 
-    def _text_only(self, page: PageText, em: float) -> _Page:
-        rows = _row_clusters([run.y for run in page.runs], em)
-        header_low = rows[0][1]
-        header = [run for run in page.runs if run.y >= header_low]
-        data = [run for run in page.runs if run.y < header_low]
+    def _text_only(
+        self, page: PageText, em: float, tolerance: float, starts: tuple[float, ...] | None
+    ) -> _Page:
+        """The page read from its text, and from the header row's rules if it has some.
+
+        The header row is the top band of the page's rules (a producer that
+        draws only the header cells) or else the top cluster of baselines.
+        Columns end at the header cells' vertical rules, or else halfway
+        between two header cells' texts (header runs that overlap
+        horizontally are one wrapped cell). Data runs are cut where they
+        cross a column's end, and rows are found later from text gaps.
+        """
+        runs = page.runs
+        band = self._header_band(page, em, tolerance)
+        if band is None:
+            header_low = _row_clusters([run.y for run in runs], _ROW_GAP * em)[0][1]
+            header = [run for run in runs if run.y >= header_low]
+        else:
+            header = [run for run in runs if band[1] <= _key(run) < band[0]]
+            header_low = min(run.y for run in header)
+        data = [run for run in runs if run.y < header_low]
+        header = self._split_headers(page, header, data, tolerance, starts)
         # header cells: header runs that overlap horizontally are one cell
         cells: list[list[TextRun]] = []
         for run in sorted(header, key=lambda r: r.x0):
@@ -272,17 +340,116 @@ class _Layout:
             else:
                 cells.append([run])
         spans = [(min(r.x0 for r in cell), max(r.x1 for r in cell)) for cell in cells]
-        cuts = [(a[1] + b[0]) / 2 for a, b in itertools.pairwise(spans)]
+        cuts = self._header_rules(page, spans, tolerance)
+        if cuts is None:
+            # A column starts a little before its header's text (headers are
+            # drawn from the cell's left edge, after the padding).
+            cuts = [b[0] - min(0.25 * em, (b[0] - a[1]) / 2) for a, b in itertools.pairwise(spans)]
         headers = tuple(
             " ".join(_lines([(r.y, r.x0, r.x1, r.text) for r in cell], em)) for cell in cells
         )
+        line_gap = min(
+            (
+                a - b
+                for cell in cells
+                for a, b in itertools.pairwise(sorted({r.y for r in cell}, reverse=True))
+                if a - b > _SAME_LINE * em
+            ),
+            default=None,
+        )
+        bounds = list(itertools.pairwise([-math.inf, *cuts, math.inf]))
+
+        def column_of(x: float) -> int:
+            return bisect.bisect_right(cuts, x)
+
         items = [
-            _Item(
-                bisect.bisect_right(cuts, _x_key(run)), _key(run), run.y, run.x0, run.x1, run.text
-            )
-            for run in data
+            _Item(column_of(_x_key(run)), _key(run), run.y, run.x0, run.x1, run.text)
+            for whole in data
+            for run in _cut(whole, bounds, column_of, tolerance)
         ]
-        return _Page(page.index, headers, em, None, items)
+        starts = tuple(left for left, _ in spans)
+        return _Page(page.index, headers, em, None, items, line_gap, starts)
+
+    @staticmethod
+    def _split_headers(
+        page: PageText,
+        header: list[TextRun],
+        data: list[TextRun],
+        tolerance: float,
+        known: tuple[float, ...] | None,
+    ) -> list[TextRun]:
+        """The header runs, cut where two header cells drawn close together were joined.
+
+        A header run is cut at a vertical rule it crosses (a producer that
+        draws the header cells) or else at a gap between its pieces where
+        the data of many lines start too: left-aligned cells start at their
+        column's left edge, and a word inside a header does not line up with
+        the starts of the data under it. Where the cycle's first pages said
+        where the header cells start (``known``), the run is cut there
+        instead, so that every cycle's pages read alike whatever their data.
+        """
+        if not any(run.breaks for run in header):
+            return header
+        rules = _clusters(page.x_edges, tolerance)
+        if rules:
+
+            def rule_of(x: float) -> int:
+                return bisect.bisect_right(rules, x)
+
+            return [part for run in header for part in run.split(rule_of)]
+        # where data runs start, to a quarter point; a column's start recurs on
+        # most of its lines, a word's on few
+        starts: dict[int, int] = {}
+        for run in data:
+            for x in (run.x0, *(left for _, left, right in run.breaks if left - right > 0.5)):
+                key = round(4 * x)
+                starts[key] = starts.get(key, 0) + 1
+        needed = max(2.0, 0.3 * len({round(run.y) for run in data}))
+
+        def lined_up(left: float, right: float) -> bool:
+            if known is not None:
+                return any(abs(left - start) <= 0.5 for start in known)
+            key = round(4 * left)
+            found = starts.get(key - 1, 0) + starts.get(key, 0) + starts.get(key + 1, 0)
+            return left - right > 0.5 and found >= needed
+
+        out: list[TextRun] = []
+        for run in header:
+            cuts = [left for _, left, right in run.breaks if lined_up(left, right)]
+            if cuts:
+                out.extend(run.split(functools.partial(bisect.bisect_right, cuts)))
+            else:
+                out.append(run)
+        return out
+
+    @staticmethod
+    def _header_band(page: PageText, em: float, tolerance: float) -> tuple[float, float] | None:
+        """(top, bottom) of the top band of the page's horizontal rules, if text is in it."""
+        ys = _clusters(page.y_edges, tolerance)
+        for bottom, top in zip(reversed(ys[:-1]), reversed(ys[1:]), strict=True):
+            if top - bottom < _MIN_BAND * em:
+                continue
+            if any(bottom <= _key(run) < top for run in page.runs):
+                return top, bottom
+            return None
+        return None
+
+    @staticmethod
+    def _header_rules(
+        page: PageText, spans: list[tuple[float, float]], tolerance: float
+    ) -> list[float] | None:
+        """The column ends from vertical rules between the header cells, if every pair
+        of neighbouring header cells has one between them."""
+        xs = _clusters(page.x_edges, tolerance)
+        if not xs:
+            return None
+        cuts = []
+        for (_, right), (left, _) in itertools.pairwise(spans):
+            between = [x for x in xs if right - tolerance <= x <= left + tolerance]
+            if not between:
+                return None
+            cuts.append(sum(between) / len(between))
+        return cuts
 
 
 # -- a cycle of pages --------------------------------------------------------------
@@ -326,12 +493,51 @@ class _Cycle:
         bottoms = [-bottom for _, bottom in bands]
         return self._assemble(len(bands), lambda item: bisect.bisect_left(bottoms, -item.key))
 
+    def _row_gap(self, em: float) -> float:
+        """How far apart two baselines must be to be in two rows, from the cycle's text.
+
+        Cells are vertically centred, so the baselines of one row are at most
+        the line spacing apart (the tallest cell's lines, the others' between
+        them), and the extreme lines of two neighbouring rows are a one-line
+        row's height apart, whatever the rows hold: the threshold lies
+        halfway between the line spacing and the commonest gap above it.
+        The line spacing is that of a wrapped header, or else the smallest
+        gap between two lines of a column if it is smaller than a one-line
+        row can be (1.3 em); if nothing wraps, each row is one baseline.
+        """
+        column_gaps: list[float] = []
+        for page in self.pages:
+            columns: dict[int, set[float]] = {}
+            for item in page.items:
+                columns.setdefault(item.column, set()).add(item.y)
+            for ys in columns.values():
+                ordered = sorted(ys, reverse=True)
+                column_gaps.extend(
+                    a - b for a, b in itertools.pairwise(ordered) if a - b > _SAME_LINE * em
+                )
+        if not column_gaps:
+            return _ROW_GAP * em
+        smallest = min(column_gaps)
+        line = min((p.line_gap for p in self.pages if p.line_gap is not None), default=None)
+        if line is None and smallest < _WRAP_MAX * em:
+            line = smallest
+        if line is None:
+            return smallest / 2  # nothing wraps: a row is one baseline
+        baselines = sorted(
+            {round(item.y, 2) for page in self.pages for item in page.items}, reverse=True
+        )
+        between = [a - b for a, b in itertools.pairwise(baselines) if a - b > line * _SAME_GAP]
+        if not between:
+            return _ROW_GAP * em
+        return (line + statistics.median(between)) / 2
+
     def _by_gaps(self, em: float) -> list[list[Lines]]:
-        every = _row_clusters([item.y for page in self.pages for item in page.items], em)
+        gap = self._row_gap(em)
+        every = _row_clusters([item.y for page in self.pages for item in page.items], gap)
         lows = [-low for _, low in every]
         for page in self.pages:
             seen: set[int] = set()
-            for high, low in _row_clusters([item.y for item in page.items], em):
+            for high, low in _row_clusters([item.y for item in page.items], gap):
                 row = bisect.bisect_left(lows, -low)
                 if row in seen or not every[row][1] <= high <= every[row][0]:
                     raise RowsMisaligned(
@@ -377,6 +583,7 @@ class Table:
         pdf: PdfPages,
         pages: range,
         cycle: Sequence[tuple[str, ...]] | None,
+        starts: Sequence[tuple[float, ...] | None] | None = None,
     ) -> None:
         self.name = pdf.name
         self._pdf = pdf
@@ -389,10 +596,14 @@ class Table:
         self.summary: dict[str, str] = {}
         """Summary cells by header: ``{"ID": "Count=999", "IMPORTO TOTALE": "Sum=785.057,97"}``."""
         self._first: list[_Page] = []
+        self._raw: PageText | None = None  # the page last read, to lay it out again
         if cycle is None:
             self.pages_headers = self._detect()
+            self.header_starts = tuple(p.starts for p in self._first[: len(self.pages_headers)])
         else:
             self.pages_headers = tuple(tuple(h) for h in cycle)
+            self.header_starts = tuple(starts) if starts is not None else (None,) * len(cycle)
+        """Where the header cells of each page of the cycle start (text-only pages)."""
         self.cycle_length = len(self.pages_headers)
         self.stats.cycle_length = self.cycle_length
         self.headers: tuple[str, ...] = tuple(h for page in self.pages_headers for h in page)
@@ -420,13 +631,25 @@ class Table:
         """Close the file if the table opened it."""
         self._pdf.close()
 
-    def _read(self) -> _Page | None:
+    def _read(self, starts: tuple[float, ...] | None = None) -> _Page | None:
         page = next(self._source, None)
         if page is None:
             return None
+        self._raw = page
         self.stats.pages += 1
         self.stats.unmapped_glyphs += page.unmapped
-        return self._layout.page(page)
+        return self._layout.page(page, starts)
+
+    def _same_header_row(self, page: _Page, first: _Page) -> _Page | None:
+        """``page`` if its header row is ``first``'s, laid out again like ``first`` if its
+        cells were cut otherwise (text-only pages); else None."""
+        if page.headers == first.headers:
+            return page
+        if page.starts is None or first.starts is None or page.squeezed != first.squeezed:
+            return None
+        assert self._raw is not None
+        again = self._layout.page(self._raw, first.starts)
+        return again if again.headers == first.headers else None
 
     def _detect(self) -> tuple[tuple[str, ...], ...]:
         """Read pages until one repeats page 1's header row; the cycle's header rows.
@@ -441,8 +664,9 @@ class Table:
             page = self._read()
             if page is None:
                 return tuple(p.headers for p in self._first)  # the file is one cycle
-            if page.headers == first.headers:
-                self._first.append(page)  # the second cycle's first page
+            repeat = self._same_header_row(page, first)
+            if repeat is not None:
+                self._first.append(repeat)  # the second cycle's first page
                 return tuple(p.headers for p in self._first[:-1])
             if len(self._first) >= MAX_CYCLE:
                 raise CycleNotFound(
@@ -452,6 +676,10 @@ class Table:
                 )
             self._first.append(page)
 
+    def sample_texts(self) -> list[str]:
+        """The data runs' texts of the pages read to find the cycle (before :meth:`rows`)."""
+        return [item.text for page in self._first for item in page.items]
+
     def rows(self) -> Iterator[Row]:
         """Every data row, in file order; raises as soon as a page breaks the cycle."""
         length = self.cycle_length
@@ -460,7 +688,7 @@ class Table:
         self._first = []
         while True:
             while len(pending) < length:
-                page = self._read()
+                page = self._read(self.header_starts[len(pending)])
                 if page is None:
                     break
                 pending.append(page)
@@ -505,13 +733,15 @@ def open_table(
     *,
     pages: range | None = None,
     cycle: Sequence[tuple[str, ...]] | None = None,
+    starts: Sequence[tuple[float, ...] | None] | None = None,
 ) -> Table:
     """Open an export and find its header rows and cycle.
 
     ``pages`` (0-based, default all) limits the table to a range of pages
     starting on a cycle boundary, for a parse split between processes;
     ``cycle`` then gives the header rows found by the first process, and
-    every page is checked against them instead of detecting the cycle again.
+    every page is checked against them instead of detecting the cycle again,
+    and ``starts`` gives its :attr:`Table.header_starts`.
 
     Raises, before any row is read: :class:`NotAPdf`, :class:`EncryptedPdf`,
     :class:`TruncatedPdf`, :class:`EmptyPdf` (:func:`~archid.exports.pdftext.open_pdf`),
@@ -523,7 +753,7 @@ def open_table(
     pdf = open_pdf(source)
     try:
         wanted = range(pdf.page_count) if pages is None else pages
-        return Table(pdf, range(wanted.start, min(wanted.stop, pdf.page_count)), cycle)
+        return Table(pdf, range(wanted.start, min(wanted.stop, pdf.page_count)), cycle, starts)
     except BaseException:
         pdf.close()
         raise

@@ -40,10 +40,11 @@ __all__ = [
     "count",
     "day",
     "flag",
-    "id_or_text",
+    "integer",
     "moment",
     "numeric_id",
     "parse_numeric_id",
+    "percent",
     "quantity",
     "text",
     "tracking",
@@ -101,37 +102,59 @@ _EURO = "€"
 _TO_DECIMAL = str.maketrans({".": None, ",": "."})
 
 
-def _bare_number(cell: str) -> str:
-    """``cell`` without its € sign; ``ValueError`` unless it is an Italian number."""
-    if _EURO in cell:
-        cell = cell.replace(_EURO, "").strip()
+def _bare_number(cell: str, sign: str = _EURO) -> str:
+    """``cell`` without its ``sign`` (€ or %), negatives as a leading minus.
+
+    Other views of the portal wrote negatives as ``(360,65)`` and ``360,65-``.
+    ``ValueError`` unless the rest is an Italian number.
+    """
+    if sign in cell:
+        cell = cell.replace(sign, "").strip()
+    if cell[-1:] == "-" or cell[:1] == "(":
+        if cell[:1] == "(" and cell[-1:] == ")":
+            cell = "-" + cell[1:-1].strip()
+        elif cell[-1:] == "-" and cell[:1] != "-":
+            cell = "-" + cell[:-1].strip()
     if _NUMBER.fullmatch(cell) is None:
         raise ValueError(f"not an Italian number: {cell!r}")
     return cell
 
 
-def amount(lines: Lines) -> Decimal | None:
-    """A decimal in Italian format (``124.497,43 €``, ``-2.150,88``, ``2.112,7``, ``0``).
-
-    The € sign is optional; the result keeps exactly the printed digits
-    (``1,00`` → ``Decimal("1.00")``); a printed negative zero is zero.
-    Raises ``ValueError`` for anything else (``abc``, ``1,2,3``, ``1.5``,
-    English ``1,234.56``).
-    """
-    cell = _joined(lines)
-    if not cell:
-        return None
-    value = Decimal(_bare_number(cell).translate(_TO_DECIMAL))
+def _decimal(cell: str, sign: str) -> Decimal:
+    value = Decimal(_bare_number(cell, sign).translate(_TO_DECIMAL))
     # "-0,00" would print back as "-0.00": zero has no sign in a record.
     return value if value else value.copy_abs()
 
 
-#: Quantities share the amounts' format (``2,00``, ``-5``, ``1.200``).
+def amount(lines: Lines) -> Decimal | None:
+    """A decimal in Italian format (``124.497,43 €``, ``-2.150,88``, ``2.112,7``, ``0``).
+
+    The € sign is optional; a dot followed by three digits is a thousands
+    separator (``1.791`` is 1791); the result keeps exactly the printed
+    digits (``1,00`` → ``Decimal("1.00")``); a printed negative zero is
+    zero; ``(360,65)`` and ``360,65-`` are negative. Raises ``ValueError``
+    for anything else (``abc``, ``1,2,3``, ``1.5``, English ``1,234.56``).
+    """
+    cell = _joined(lines)
+    if not cell:
+        return None
+    return _decimal(cell, _EURO)
+
+
+#: Decimal quantities share the amounts' format (``1,00``, ``100.000.000``).
 quantity = amount
 
 
-def count(lines: Lines) -> int | None:
-    """An integer with thousands dots (``1.234`` → 1234, ``-3``).
+def percent(lines: Lines) -> Decimal | None:
+    """A percentage ``21,49 %`` → ``Decimal("21.49")`` (the % sign optional)."""
+    cell = _joined(lines)
+    if not cell:
+        return None
+    return _decimal(cell, "%")
+
+
+def integer(lines: Lines) -> int | None:
+    """An integer with thousands dots (``1.095`` → 1095, ``-1``, ``1.002``).
 
     A decimal part of zeros (``12,00``) is accepted; any other fraction
     raises ``ValueError``.
@@ -143,6 +166,10 @@ def count(lines: Lines) -> int | None:
     if frac.strip("0"):
         raise ValueError(f"not a whole number: {cell!r}")
     return int(whole.replace(".", ""))
+
+
+#: Counts are integers.
+count = integer
 
 
 # -- record IDs --------------------------------------------------------------------
@@ -203,15 +230,6 @@ def numeric_id(lines: Lines) -> str | None:
     return digits
 
 
-def id_or_text(lines: Lines) -> str | None:
-    """A reference that is usually a numeric ID (PROFILO CLIENTE): canonical digits if it
-    is one (see :func:`numeric_id`), else the text as written. Never raises."""
-    cell = _joined(lines)
-    if not cell:
-        return None
-    return parse_numeric_id(cell) or cell
-
-
 # -- dates -------------------------------------------------------------------------
 
 _DATE = re.compile(
@@ -267,9 +285,9 @@ def day(lines: Lines) -> date | None:
 def moment(lines: Lines) -> datetime | None:
     """A date-time ``20/01/2026 12:04:22`` (seconds optional) → naive :class:`~datetime.datetime`.
 
-    Portal local time, as printed. A date without a time raises
-    ``ValueError``; month-first dates raise
-    :class:`~archid.exports.errors.WrongLocale` as in :func:`day`.
+    Portal local time, as printed. A date without a time is midnight of
+    that day (a view that prints the column as a date); month-first dates
+    raise :class:`~archid.exports.errors.WrongLocale` as in :func:`day`.
     """
     cell = _joined(lines)
     if not cell:
@@ -284,7 +302,7 @@ def moment(lines: Lines) -> datetime | None:
                 pass  # the slow path says why
     match, value = _date_parts(cell)
     if match["H"] is None:
-        raise ValueError(f"a date without a time: {cell!r}")
+        return datetime(value.year, value.month, value.day)
     try:
         return datetime(
             value.year, value.month, value.day, int(match["H"]), int(match["M"]),
@@ -346,15 +364,19 @@ _LINK = re.compile(
 
 
 def tracking(lines: Lines) -> Tracking | None:
-    """A tracking cell → (carrier, number, url); empty → ``None``.
+    """A NUMERO DI TRACCIABILITÀ cell → (carrier, number, url); empty → ``None``.
 
-    The cell is either plain ``fedex 445291890750`` or raw HTML
-    ``<a href = "https://…?trknbr=4452…" target="_blank">fedex 445291890750</a>``,
-    wrapped over several lines, possibly inside a word (mid-URL). The lines
-    are joined with spaces; whitespace inside the href is then removed (a URL
-    holds none) and HTML entities (``&amp;``) are decoded. The carrier is the
-    first word of the link text, lower-cased; the number is the rest (``None``
-    if there is none); the url is the href (``None`` for plain text). Raises
+    The cell is raw HTML (spec section 2)
+    ``<a href = "https://…?trknbr=4452…" target="_blank">fedex 445291890750</a>``
+    wrapped over several lines at spaces (not drawn) or inside a token, so
+    joining the lines is ambiguous; the carrier and number come from the
+    link text: its leading letters are the carrier as printed (``fedex``,
+    ``Ups``, ``dhl``; a one-word name: spaces a wrap put in it are removed)
+    and the rest is the number, without spaces either (tracking numbers
+    hold none). The url is the href with
+    whitespace removed (a URL holds none) and HTML entities decoded; the
+    FedEx href lacks its closing quote, so the `` target=`` that then ends
+    it is cut. Plain text (``fedex 445291890750``) has no url. Raises
     ``ValueError`` for a cell that starts an ``<a`` tag but is not a link.
     """
     cell = _joined(lines)
@@ -367,11 +389,22 @@ def tracking(lines: Lines) -> Tracking | None:
         if match is None:
             raise ValueError(f"not a tracking link: {cell[:80]!r}")
         href = next(h for h in match.group("dq", "sq", "uq") if h is not None)
-        url = html.unescape("".join(href.split())) or None
+        href = _UNQUOTED_END.sub("", "".join(href.split()))
+        url = html.unescape(href) or None
         label = " ".join(html.unescape(match["text"]).split())
     elif "&" in cell:
         label = html.unescape(cell)
-    carrier, _, number = label.partition(" ")
-    if not carrier:
-        return Tracking(None, None, url)
-    return Tracking(carrier.lower(), number.strip() or None, url)
+    match = _LABEL.fullmatch(label)
+    if match is None:  # no letters first: all of it is the number
+        return Tracking(None, "".join(label.split()) or None, url)
+    carrier = "".join(match["carrier"].split())
+    return Tracking(carrier, "".join(match["number"].split()) or None, url)
+
+
+# A link text: the carrier's letters (a wrap may have put a space among them:
+# "f edex"), then the number, which starts with a digit or after a space.
+_LABEL = re.compile(r"(?P<carrier>[^\W\d_](?:\s?[^\W\d_])*)\s*(?P<number>.*)", re.DOTALL)
+
+
+# The FedEx link's href has no closing quote: `"https://…&locale=it_IT target="`.
+_UNQUOTED_END = re.compile(r"target=$", re.IGNORECASE)

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from archid.records import ExportType
+from archid.records import Ddt, ExportType, data_fields
 from archid.sim.dataset import Dataset
 from archid.sim.font import load_font
 from archid.sim.layouts import FULL_VIEW, build_grid, truth_json
 from archid.sim.pdfwriter import write_grid_pdf
 from tests.conftest import ROOT, SIM_SCALE, SIM_SEED
+from tests.exports import samples
+from tests.spec_layouts import EPOCH_HEADERS
 
 
 @dataclass
@@ -71,11 +73,11 @@ def test_csv_has_a_header_row_and_every_record(export_dir: Path, dataset: Datase
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     truth = truth_json(dataset, ExportType.DDT)
     assert len(rows) == len(truth)
-    assert list(rows[0]) == list(truth[0])
+    assert list(rows[0]) == [f.name for f in data_fields(Ddt)] == list(truth[0])
     for row, want in zip(rows, truth, strict=True):
-        assert row["id"] == want["id"]
+        assert row["ddt_number"] == want["ddt_number"]
         assert row["tracking_url"] == (want["tracking_url"] or "")
-        assert row["quantity"] == (want["quantity"] or "")
+        assert row["quantity"] == ("" if want["quantity"] is None else str(want["quantity"]))
 
 
 def test_stats_summary_on_stderr(export_dir: Path, dataset: Dataset) -> None:
@@ -86,13 +88,35 @@ def test_stats_summary_on_stderr(export_dir: Path, dataset: Dataset) -> None:
     fields = dict(
         line.split(": ", 1) for line in result.stderr.splitlines() if not line.startswith(" ")
     )
-    assert fields["records"] == str(records)
+    assert fields["records"] == fields["rows"] == str(records)
     assert fields["cycle"].startswith("7 pages")
-    assert "id 0" in fields["dropped"]
-    assert "no creation date" in fields["dropped"]
+    assert fields["dropped"] == "0 (none)"
+    assert fields["bad cells"] == "0" and fields["warnings"] == "0"
     assert float(fields["seconds"]) >= 0
-    for key in ("pages", "rows", "summary", "warnings"):
+    for key in ("pages", "summary"):
         assert key in fields
+
+
+def test_stats_show_warnings_and_bad_cells(tmp_path: Path) -> None:
+    path = tmp_path / "Ordini.pdf"
+    pages = EPOCH_HEADERS["2026-01"]["orders"]
+    path.write_bytes(
+        samples.sample_pdf(
+            "orders", pages, 8, override=lambda i: {"APPLICA SCONTO %:": "n/d"} if i == 5 else None
+        )
+    )
+    result = archid_parse("orders", str(path), "--stats")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 8 and records[5]["discount_percent"] is None
+    lines = result.stderr.splitlines()
+    assert "warnings: 2" in lines and "bad cells: 1" in lines
+    assert any("'E-MAIL' is not in this export" in line for line in lines)
+    assert any("column 'APPLICA SCONTO %:'" in line and "1 of 8 cells" in line for line in lines)
+    assert (
+        "  page 6, row 6, column 'APPLICA SCONTO %:' (discount_percent): 'n/d': "
+        "not an Italian number: 'n/d'"
+    ) in lines
 
 
 def test_missing_file_exits_66(tmp_path: Path) -> None:

@@ -41,17 +41,26 @@ def texts(page: PageText) -> list[str]:
 def test_devexpress_page_gives_cell_lines_with_positions(orders_pdf: bytes) -> None:
     page = first_page(orders_pdf)
     assert (page.width, page.height) == (612, 792)
-    header = [run for run in page.runs if run.y > 690]
-    assert [run.text for run in header][:2] == ["ID", "ID DI VENDITA"]
+    top = max(run.y for run in page.runs)
+    header = [run for run in page.runs if run.y == top]
+    assert [run.text for run in header] == [
+        "ID",
+        "ID DI VENDITA",
+        "PROFILO CLIENTE:",
+        "NOME VENDITE:",
+    ]
     first = header[0]
     assert first.x0 == pytest.approx(74.0) and first.size == pytest.approx(9.75)
     assert first.x1 - first.x0 == pytest.approx(10.29, abs=0.05)  # "ID" in Times at 9.75 pt
-    # the wrapped header "PROFILO CLIENTE:" is two runs on two baselines
-    profile = [run for run in header if run.text in ("PROFILO", "CLIENTE:")]
-    assert len(profile) == 2 and profile[0].y - profile[1].y == pytest.approx(11.25)
-    # rules: the grid's column edges and row edges
-    assert {72.0, 132.0, 232.0}.issubset({round(x, 1) for x in page.x_edges})
-    assert 720.0 in {round(y, 1) for y in page.y_edges}
+    assert not any(run.breaks for run in page.runs)  # one string per cell line
+    # rules: the grid's column edges and row edges; the header row is 13.5 pt
+    assert {72.0, 720.0}.issubset({round(x, 1) for x in page.x_edges} | {720.0})
+    assert {720.0, 706.5}.issubset({round(y, 1) for y in page.y_edges})
+    with open_pdf(io.BytesIO(orders_pdf)) as pdf:
+        second = next(iter(pdf.pages(1, 2)))
+    # the delivery address always wraps: two runs, 11.25 pt apart
+    address = sorted((r for r in second.runs if r.x0 > 300 and r.y < top), key=lambda r: -r.y)
+    assert address[0].y - address[1].y == pytest.approx(11.25)
 
 
 def test_lean_and_full_interpreters_agree(orders_pdf: bytes) -> None:
@@ -203,5 +212,34 @@ def test_rotated_page_is_refused_clearly() -> None:
 
 def test_text_run_is_a_plain_tuple() -> None:
     run = TextRun(1.0, 2.0, 3.0, 9.75, "x")
-    assert run == (1.0, 2.0, 3.0, 9.75, "x")
+    assert run == (1.0, 2.0, 3.0, 9.75, "x", ())
     assert HELVETICA.startswith(b"<<")
+
+
+def test_runs_note_where_separately_drawn_pieces_were_joined() -> None:
+    # a 12-character code filling its cell, the next cell 2 pt after: one run
+    content = b"BT /F1 10 Tf 100 700 Td (RICMAR80) Tj ET BT /F1 10 Tf 152.56 700 Td (Porto) Tj ET"
+    page = first_page(pdf_file([content]))
+    (run,) = page.runs
+    assert run.text == "RICMAR80 Porto"
+    ((offset, left, right),) = run.breaks
+    assert run.text[offset:] == "Porto" and left == pytest.approx(152.56)
+    assert left - right == pytest.approx(2.0, abs=0.05)
+    # cut where a cell ends: each part keeps its own extent
+    first, second = run.split(lambda x: 0 if x < 151 else 1)
+    assert (first.text, second.text) == ("RICMAR80", "Porto")
+    assert first.x1 == pytest.approx(right) and second.x0 == pytest.approx(152.56)
+    assert run.split(lambda x: 0) == [run]
+
+
+def test_a_gap_read_as_a_space_is_undone_where_the_producer_draws_spaces() -> None:
+    # "DATAAREAID" and "ID" 2 pt apart, on a page that draws its spaces as glyphs
+    content = (
+        b"BT /F1 10 Tf 100 700 Td (DATAAREAID) Tj ET BT /F1 10 Tf 165.9 700 Td (ID) Tj ET\n"
+        b"BT /F1 10 Tf 100 680 Td (ID DI VENDITA) Tj ET"
+    )
+    page = first_page(pdf_file([content]))
+    assert texts(page) == ["DATAAREAID", "ID", "ID DI VENDITA"]
+    # without any drawn space, a gap is how a word space is drawn
+    glyphs = b"BT /F1 10 Tf 100 700 Td (ID) Tj 12.5 0 Td (DI) Tj ET"
+    assert texts(first_page(pdf_file([glyphs]))) == ["ID DI"]

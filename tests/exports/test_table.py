@@ -18,7 +18,7 @@ from archid.sim.font import load_font
 from archid.sim.grid import Column, Grid
 from archid.sim.layouts import ExportView, build_grid, pages
 from archid.sim.pdfwriter import write_grid_pdf
-from tests.exports.handmade import Cell, GridStyle, cycle_pages, grid_pdf
+from tests.exports.handmade import Cell, GridPage, GridStyle, cycle_pages, grid_pdf, pdf_file
 from tests.exports.variants import VARIANTS, plan_variant, render_variant
 
 
@@ -87,11 +87,12 @@ def test_wrapped_cells_stay_in_their_row() -> None:
     "export_type, view, cycle",
     [
         (ExportType.ORDERS, ExportView(), 7),
-        (ExportType.DDT, ExportView(), 6),
-        (ExportType.DDT, ExportView(ddt_extra_page=True), 7),
+        (ExportType.DDT, ExportView(layout="2026-01"), 6),
+        (ExportType.DDT, ExportView(), 7),
+        (ExportType.CUSTOMERS, ExportView(layout="2026-01"), 8),
         (ExportType.CUSTOMERS, ExportView(), 9),
         (ExportType.PRODUCTS, ExportView(products_all_columns=False), 5),
-        (ExportType.INVOICES, ExportView(), 7),
+        (ExportType.INVOICES, ExportView(invoices_order_column=False), 7),
     ],
 )
 def test_portal_exports_headers_and_rows(
@@ -106,7 +107,9 @@ def test_portal_exports_headers_and_rows(
         [spec.header for spec in page] for page in pages(export_type, view)
     ]
     assert len(rows) == expected_rows
-    assert any(text.startswith("Count=") for text in table.summary.values())
+    counts = any(text.startswith("Count=") for text in table.summary.values())
+    assert counts is (export_type is not ExportType.INVOICES)  # invoices print only sums
+    assert any(text.startswith(("Count=", "Sum=")) for text in table.summary.values())
     assert not any(cell and cell[0].startswith(("Sum=", "Count=")) for row in rows for cell in row)
 
 
@@ -236,3 +239,43 @@ def test_memory_does_not_grow_with_pages(monkeypatch: pytest.MonkeyPatch) -> Non
 
     small, large = peak(50), peak(300)
     assert large < small * 1.3 + 200_000, (small, large)
+
+
+# -- cells drawn closer than a word space -------------------------------------------------
+
+
+def tight_pdf(rules: bool) -> bytes:
+    """Two columns whose texts fill them, 1.3 pt apart, in Helvetica 9 pt, no space drawn
+    anywhere: the text collector joins them as it joins glyphs."""
+    fiscal = "RICMAR80A01F839C"  # 88.5 pt wide: its column is 89.8 pt
+    rows: list[list[Cell]] = [["FISCALE", "CONSEGNA"]]
+    rows += [[fiscal, "FedEx"], [fiscal, ["Spese", "destinatario"]], ["", "x"]]
+    page = GridPage(rows, [89.8, 120.0], [1, 1, 2, 1])
+    return grid_pdf([page], GridStyle(rules=rules, padding=0.5))
+
+
+@pytest.mark.parametrize("rules", [True, False])
+def test_a_value_never_spans_two_columns(rules: bool) -> None:
+    data = tight_pdf(rules)
+    with pdftext.open_pdf(io.BytesIO(data)) as pdf:
+        joined = [run.text for run in next(pdf.pages()).runs]
+    assert "RICMAR80A01F839C FedEx" in joined  # what the text collector sees
+    table, rows = read(data)
+    assert table.pages_headers == (("FISCALE", "CONSEGNA"),)
+    assert rows == [
+        (("RICMAR80A01F839C",), ("FedEx",)),
+        (("RICMAR80A01F839C",), ("Spese", "destinatario")),
+        ((), ("x",)),
+    ]
+
+
+def test_headers_drawn_close_together_are_two_cells() -> None:
+    # no rules, no drawn space between "DATAAREAID" and "ID": only the data tells
+    header = b"BT /F1 9 Tf 74 700 Td (DATAAREAID) Tj ET BT /F1 9 Tf 133.5 700 Td (ID) Tj ET\n"
+    body = b"".join(
+        b"BT /F1 9 Tf 74 %d Td (kmt) Tj ET BT /F1 9 Tf 133.5 %d Td (%d) Tj ET\n" % (y, y, y)
+        for y in (680, 660, 640)
+    )
+    table, rows = read(pdf_file([header + body]))
+    assert table.pages_headers == (("DATAAREAID", "ID"),)
+    assert rows == [(("kmt",), (str(y),)) for y in (680, 660, 640)]

@@ -60,6 +60,16 @@ def test_text_is_stripped_collapsed_and_joined(
         ("1.234.567,891", "1234567.891"),
         ("1234,5", "1234.5"),
         ("12", "12"),
+        # invoices: no €, no trailing zeros; a dot and three digits are thousands
+        ("20", "20"),
+        ("1.791", "1791"),
+        ("-539,2", "-539.2"),
+        ("-6.732", "-6732"),
+        # negatives as other views of the portal wrote them
+        ("(360,65)", "-360.65"),
+        ("360,65-", "-360.65"),
+        ("(1.360,65 €)", "-1360.65"),
+        ("100.000.000", "100000000"),
     ],
 )
 def test_amounts_keep_the_printed_digits(cell: str, expected: str) -> None:
@@ -70,7 +80,24 @@ def test_amounts_keep_the_printed_digits(cell: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "cell",
-    ["abc", "1,2,3", "1.5", "1,234.56", "12.34,5", "--1", "1 000", "€", "1,", ",5", "1.2345"],
+    [
+        "abc",
+        "1,2,3",
+        "1.5",
+        "1,234.56",
+        "12.34,5",
+        "--1",
+        "1 000",
+        "€",
+        "1,",
+        ",5",
+        "1.2345",
+        "(360,65",
+        "-360,65-",
+        "16,691.51",
+        "$14.34",
+        "0,00 %",
+    ],
 )
 def test_amounts_reject_what_is_not_an_italian_number(cell: str) -> None:
     with pytest.raises(ValueError, match="not an Italian number"):
@@ -89,16 +116,40 @@ def test_a_wrapped_amount_is_joined() -> None:
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [("1.234", 1234), ("0", 0), ("2.939", 2939), ("-3", -3), ("12,00", 12), ("45", 45)],
+    [
+        ("1.095", 1095),
+        ("1.002", 1002),
+        ("-1", -1),
+        ("0", 0),
+        ("2.939", 2939),
+        ("12,00", 12),
+        ("45", 45),
+        ("11", 11),
+    ],
 )
-def test_counts(cell: str, expected: int) -> None:
-    assert v.count(one(cell)) == expected
+def test_integers_with_thousands_dots(cell: str, expected: int) -> None:
+    assert v.integer(one(cell)) == expected
 
 
-@pytest.mark.parametrize("cell", ["1,5", "abc", "1.23", "12,01"])
-def test_counts_reject_fractions_and_junk(cell: str) -> None:
+@pytest.mark.parametrize("cell", ["1,5", "abc", "1.23", "12,01", "55,080"])
+def test_integers_reject_fractions_and_junk(cell: str) -> None:
     with pytest.raises(ValueError):
-        v.count(one(cell))
+        v.integer(one(cell))
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [("21,49 %", "21.49"), ("0,00 %", "0.00"), ("21,49%", "21.49"), ("-5 %", "-5"), ("7", "7")],
+)
+def test_percentages(cell: str, expected: str) -> None:
+    value = v.percent(one(cell))
+    assert isinstance(value, Decimal) and str(value) == expected
+
+
+@pytest.mark.parametrize("cell", ["21.49 %", "tanto %", "%"])
+def test_percentages_reject_other_formats(cell: str) -> None:
+    with pytest.raises(ValueError, match="not an Italian number"):
+        v.percent(one(cell))
 
 
 def test_quantities_are_decimals() -> None:
@@ -154,10 +205,10 @@ def test_numeric_id_of_empty_cell_is_none() -> None:
     assert v.numeric_id(()) is None
 
 
-def test_id_or_text_canonicalises_numbers_and_keeps_the_rest() -> None:
-    assert v.id_or_text(one("55.22")) == "55220"
-    assert v.id_or_text(one("C-0042")) == "C-0042"
-    assert v.id_or_text(()) is None
+@pytest.mark.parametrize("cell", ["049421", "021752K1", "002", "001", "00185"])
+def test_codes_keep_their_leading_zeros(cell: str) -> None:
+    assert v.text(one(cell)) == cell
+    assert v.code(one(cell)) == cell
 
 
 # -- dates --
@@ -188,6 +239,10 @@ def test_a_date_with_a_time_of_day_is_not_a_date() -> None:
         v.day(one("21/01/2026 12:04:22"))
 
 
+def test_a_date_time_column_holding_a_date_is_midnight() -> None:
+    assert v.moment(one("20/01/2026")) == datetime(2026, 1, 20)
+
+
 def test_date_times() -> None:
     assert v.moment(one("20/01/2026 12:04:22")) == datetime(2026, 1, 20, 12, 4, 22)
     assert v.moment(one("20/01/2026 08:04")) == datetime(2026, 1, 20, 8, 4)
@@ -197,7 +252,7 @@ def test_date_times() -> None:
     assert value is not None and value.tzinfo is None
 
 
-@pytest.mark.parametrize("cell", ["20/01/2026", "20/01/2026 25:00:00", "20/01/2026 12:61"])
+@pytest.mark.parametrize("cell", ["20/01", "20/01/2026 25:00:00", "20/01/2026 12:61"])
 def test_bad_date_times_raise_value_error(cell: str) -> None:
     with pytest.raises(ValueError):
         v.moment(one(cell))
@@ -262,9 +317,30 @@ def test_tracking_html_on_one_line() -> None:
     assert v.tracking(one(FEDEX_HTML)) == v.Tracking("fedex", "445291890750", FEDEX_URL)
 
 
+def test_tracking_the_fedex_href_without_its_closing_quote() -> None:
+    # as the portal writes it (spec section 2)
+    cell = f'<a href = "{FEDEX_URL} target="_blank">fedex 445291890750</a>'
+    assert v.tracking(one(cell)) == v.Tracking("fedex", "445291890750", FEDEX_URL)
+    lines = ('<a href = "https://www.fedex.com/fedextrack/?trknbr=4452918907', "50&locale=it_IT",
+             'target="_blank">fedex 4452918', "90750</a>")  # fmt: skip
+    assert v.tracking(lines) == v.Tracking("fedex", "445291890750", FEDEX_URL)
+
+
+def test_tracking_ups_and_dhl_keep_the_carrier_as_printed() -> None:
+    ups_url = (
+        "https://www.ups.com/track?HTMLVersion=5.0&loc=it_IT&Requester=UPSHome&tracknum=1Z9A"
+        "&ignore=&track.x=42&track.y=6/trackdetails"
+    )
+    ups = f'<a href="{ups_url}" target="_blank">Ups 1Z9A</a>'
+    assert v.tracking(one(ups)) == v.Tracking("Ups", "1Z9A", ups_url)
+    dhl_url = "https://www.dhl.com/it-it/home/tracking.html?submit=1&tracking-id=4041"
+    dhl = f'<a href="{dhl_url}" target="_blank">dhl 4041</a>'
+    assert v.tracking(one(dhl)) == v.Tracking("dhl", "4041", dhl_url)
+
+
 def test_tracking_plain_text() -> None:
     assert v.tracking(one("fedex 445291890750")) == v.Tracking("fedex", "445291890750", None)
-    assert v.tracking(one("FedEx 445291890750")) == v.Tracking("fedex", "445291890750", None)
+    assert v.tracking(one("FedEx 445291890750")) == v.Tracking("FedEx", "445291890750", None)
     assert v.tracking(one("ups")) == v.Tracking("ups", None, None)
     assert v.tracking(()) is None
 
@@ -293,12 +369,12 @@ def test_tracking_html_wrapped_inside_the_tags() -> None:
         'get="_blank">UPS 1Z9</',
         "a>",
     )
-    assert v.tracking(lines) == v.Tracking("ups", "1Z9", "https://ups.com/t?n=1Z9&loc=it")
+    assert v.tracking(lines) == v.Tracking("UPS", "1Z9", "https://ups.com/t?n=1Z9&loc=it")
 
 
 def test_tracking_decodes_entities() -> None:
     cell = '<a href="https://x.it/?a=1&amp;b=2">gls 12&#32;34</a>'
-    assert v.tracking(one(cell)) == v.Tracking("gls", "12 34", "https://x.it/?a=1&b=2")
+    assert v.tracking(one(cell)) == v.Tracking("gls", "1234", "https://x.it/?a=1&b=2")
 
 
 def test_tracking_link_without_text_keeps_the_url() -> None:
@@ -309,7 +385,7 @@ def test_tracking_link_without_text_keeps_the_url() -> None:
 
 def test_tracking_tolerates_odd_quoting_and_a_missing_end_tag() -> None:
     expected = v.Tracking("brt", "123", "https://brt.it/?n=123")
-    assert v.tracking(one("<a href='https://brt.it/?n=123'>BRT 123</a>")) == expected
+    assert v.tracking(one("<a href='https://brt.it/?n=123'>brt 123</a>")) == expected
     assert v.tracking(one("<a href=https://brt.it/?n=123 target=_blank>brt 123</a>")) == expected
     assert v.tracking(one('<a href="https://brt.it/?n=123">brt 123')) == expected
 
@@ -317,3 +393,15 @@ def test_tracking_tolerates_odd_quoting_and_a_missing_end_tag() -> None:
 def test_tracking_broken_html_raises() -> None:
     with pytest.raises(ValueError, match="not a tracking link"):
         v.tracking(one('<a href = "https://www.fedex.com/'))
+
+
+def test_tracking_link_text_wrapped_inside_its_words() -> None:
+    lines = (
+        '<a href="https://www.dhl.com/it-it/home/tracking.html?submit=1&tracking-id=404',
+        '1" target="_blank">d',
+        "hl 40",
+        "41</a>",
+    )
+    url = "https://www.dhl.com/it-it/home/tracking.html?submit=1&tracking-id=4041"
+    assert v.tracking(lines) == v.Tracking("dhl", "4041", url)
+    assert v.tracking(one("1Z9A")) == v.Tracking(None, "1Z9A", None)

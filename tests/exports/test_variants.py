@@ -29,7 +29,6 @@ from pdfminer.psparser import PSKeyword
 from archid.sim.grid import Column, Grid
 from tests.exports.variants import (
     MARGIN,
-    PADDING,
     VARIANTS,
     Plan,
     Variant,
@@ -254,9 +253,9 @@ def test_header_starts_at_the_top_of_the_area(name: str) -> None:
         assert all(abs(c.matrix[3] - scale) < 1e-4 for c in chars)
         if number == 0:  # ID is right-aligned: its last glyph ends at the padding
             assert header[0].get_text() == "I" and header[1].get_text() == "D"
-            assert abs(header[1].x1 - (MARGIN + 50 - PADDING)) < 0.05
+            assert abs(header[1].x1 - (MARGIN + 50 - variant.padding)) < 0.05
         else:
-            assert abs(header[0].x0 - (MARGIN + PADDING)) < 0.05
+            assert abs(header[0].x0 - (MARGIN + variant.padding)) < 0.05
 
 
 @pytest.mark.parametrize("name", NAMES)

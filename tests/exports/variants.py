@@ -66,7 +66,8 @@ Face = Literal["type0", "helvetica", "times", "truetype"]
 Typeface = Literal["serif", "sans"]
 Show = Literal["string", "glyphs_td", "glyphs_tm"]
 Grouping = Literal["line", "cell", "row"]
-Rules = Literal["fills", "strokes"]
+Rules = Literal["fills", "strokes", "header_fills", "none"]
+Spacing = Literal["loose", "portal"]
 Order = Literal["rows", "columns"]
 Transform = Literal["none", "offset", "pixels", "flipped"]
 
@@ -95,8 +96,15 @@ class Variant:
       ``T*``, ``'`` and relative ``Td``); or per ``row`` (all cells of a row,
       or of a column with ``order="columns"``, with relative ``Td`` moves).
     * ``rules``: ``fills`` (cells as filled rectangles, gray headers, borders
-      as thin filled rectangles) or ``strokes`` (only ``m``/``l``/``S``
-      lines: no ``re``, no fill at all, headers not gray).
+      as thin filled rectangles), ``strokes`` (only ``m``/``l``/``S``
+      lines: no ``re``, no fill at all, headers not gray), ``header_fills``
+      (only the header cells, each a gray filled rectangle: data cells are
+      not drawn) or ``none`` (text only).
+    * ``padding``: space between a cell's edges and its text; a small one
+      draws neighbouring cells' texts closer than a word space.
+    * ``spacing``: ``loose`` (lines 1.2 em apart, one-line rows 2.45 em) or
+      ``portal`` (the portal's 11.25 pt lines and 13.5 pt rows at 9.75 pt,
+      scaled to ``size``).
     * ``zebra``: every other data row filled light gray (``fills`` only).
     * ``order``: text emitted row by row or column by column.
     * ``grid_after_text``: the grid drawn after the text instead of before.
@@ -117,6 +125,8 @@ class Variant:
     show: Show = "string"
     grouping: Grouping = "line"
     rules: Rules = "fills"
+    padding: float = PADDING
+    spacing: Spacing = "loose"
     zebra: bool = False
     order: Order = "rows"
     grid_after_text: bool = False
@@ -128,11 +138,15 @@ class Variant:
     @property
     def line_height(self) -> float:
         """What each extra line of a cell adds to its row's height."""
+        if self.spacing == "portal":
+            return round(11.25 / 9.75 * self.size, 3)
         return round(1.2 * self.size, 3)
 
     @property
     def row_height(self) -> float:
         """Height of a row whose cells all hold one line."""
+        if self.spacing == "portal":
+            return round(13.5 / 9.75 * self.size, 3)
         return round(self.line_height + 1.25 * self.size, 3)
 
     @property
@@ -165,6 +179,14 @@ VARIANTS: dict[str, Variant] = {
     "times_11_glyphs": Variant(face="times", size=11.0, show="glyphs_td", rules="strokes"),
     "truetype_11_rows": Variant(
         face="truetype", size=11.0, grouping="row", order="columns", unit_font_size=True
+    ),
+    "header_fills": Variant(rules="header_fills"),
+    "text_only": Variant(rules="none", face="helvetica"),
+    "tight_glyphs": Variant(rules="none", padding=0.5, show="glyphs_td", typeface="sans"),
+    "tight_header_fills": Variant(rules="header_fills", padding=0.5, face="times", size=9.0),
+    "portal_spacing_strokes": Variant(rules="strokes", spacing="portal", kerning=True),
+    "portal_spacing_header_fills": Variant(
+        rules="header_fills", spacing="portal", face="truetype", typeface="sans", size=8.0
     ),
     "kitchen_sink": Variant(
         face="truetype",
@@ -584,7 +606,7 @@ def _plan(grid: Grid, variant: Variant, typesetter: _Typesetter) -> Plan:
     if not grid.pages or not all(grid.pages):
         raise ValueError("a grid needs at least one page and one column per page")
     columns = [column for page in grid.pages for column in page]
-    limits = [column.width - 2 * PADDING for column in columns]
+    limits = [column.width - 2 * variant.padding for column in columns]
     offsets = []
     start = 0
     for page in grid.pages:
@@ -841,9 +863,9 @@ class _Painter:
                     continue
                 y = line_top - self.baseline - number * self.variant.line_height
                 if column.align == "right":
-                    x = left + column.width - PADDING - self.typesetter.width(line)
+                    x = left + column.width - self.variant.padding - self.typesetter.width(line)
                 else:
-                    x = left + PADDING
+                    x = left + self.variant.padding
                 if grouping == "line":
                     writer.begin()
                     writer.line(x, y, line)
@@ -868,6 +890,16 @@ class _Painter:
     def _grid(self, rows: list[PlannedRow], columns: list[Column], lefts: list[float]) -> list[str]:
         right = lefts[-1] + columns[-1].width
         edges = [*lefts, right]
+        if self.variant.rules == "none":
+            return []
+        if self.variant.rules == "header_fills":
+            header = rows[0]
+            out = [".85 g\n"]
+            for left, column in zip(lefts, columns, strict=True):
+                out.append(
+                    self._rect(left, header.top - header.height, column.width, header.height)
+                )
+            return out
         if self.variant.rules == "strokes":
             out = [f"{_num(RULE / abs(self.space.sx))} w 0 G\n"]
             tops = [rows[0].top, *(row.top - row.height for row in rows)]
