@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import logging
 import shutil
 import sqlite3
@@ -42,7 +41,7 @@ import trio
 from archid.config import Config, ConfigError, load_config
 from archid.daemon.events import Event, EventBus, EventKind
 from archid.daemon.service import Daemon
-from archid.records import ExportType, Record, record_key
+from archid.records import ExportType, Record, data_fields, record_key
 from archid.sim.cache import ExportCache, default_cache_dir
 from archid.sim.dataset import Dataset
 from archid.sim.font import load_font
@@ -207,7 +206,7 @@ def change_portal(portal: Portal, export_type: ExportType, seed: int) -> PortalC
         if old is not None and old != record:
             changes.changed[key] = [
                 f.name
-                for f in dataclasses.fields(record)
+                for f in data_fields(type(record))
                 if getattr(old, f.name) != getattr(record, f.name)
             ]
     return changes

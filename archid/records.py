@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 
 class ExportType(enum.StrEnum):
@@ -172,7 +172,9 @@ class Price:
 
     @property
     def key(self) -> str:
-        return _joined_key(self.article, self.price_group, self.valid_from, self.qty_from, self.qty_to)
+        return _joined_key(
+            self.article, self.price_group, self.valid_from, self.qty_from, self.qty_to
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import pytest
 from archid.config import load_config
 from archid.daemon.service import Daemon
 from archid.demo import write_config
-from archid.records import ExportType, Price, from_json, to_json
+from archid.records import ExportType, Order, Price, from_json, to_json
 from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
 from archid.store import open_database
@@ -226,3 +226,62 @@ def test_record_keys_in_paths_are_the_stable_keys(mirror: Mirror) -> None:
     )
     assert response.status_code == 200, response.text
     assert any(r["currency"] == "CHF" for r in mirror.truth(T.PRICES))
+
+
+def arm_bad_cells(
+    mirror: Mirror, export_type: ExportType, column: str, text: str, rows: object
+) -> None:
+    fault = {"kind": "bad_cells", "type": str(export_type), "column": column, "text": text}
+    response = mirror.http.post("/_sim/faults", json={**fault, "rows": rows})
+    assert response.status_code in (200, 201), response.text
+
+
+async def test_bad_cells_cost_their_field_not_the_sync_and_the_run_says_where(
+    mirror: Mirror,
+) -> None:
+    async def body(daemon: Daemon, events: Events) -> None:
+        await sync(daemon, events, T.ORDERS)
+        before = mirror.stored(T.ORDERS)
+        truth = mirror.truth(T.ORDERS)
+        first_three = [from_json(Order, r).key for r in truth[:3]]
+        # the portal changes a discount and prints three cells of that column wrong
+        changed = first_three[0]
+        response = mirror.http.patch(
+            f"/_sim/records/orders/{quote(changed, safe='')}", json={"discount_percent": "7.5"}
+        )
+        assert response.status_code == 200, response.text
+        arm_bad_cells(mirror, T.ORDERS, "APPLICA SCONTO %:", "0,0x %", 3)
+        second = await sync(daemon, events, T.ORDERS)
+        assert second.data["inserted"] == 0 and second.data["deleted"] == 0
+        after = mirror.stored(T.ORDERS)
+        for key in first_three:
+            # an unreadable cell is not an empty one: the stored value stays
+            assert after[key]["discount_percent"] == before[key]["discount_percent"]
+        assert after.keys() == before.keys()
+        warnings = json.loads(mirror.run_row(second.data["store_run"])["warnings"])
+        assert warnings["bad_cell_count"] == 3
+        cells = warnings["bad_cells"]
+        assert [(c["column"], c["page"], c["row"], c["text"]) for c in cells] == [
+            ("APPLICA SCONTO %:", 6, row, "0,0x %") for row in (1, 2, 3)
+        ]
+        assert all(c["field"] == "discount_percent" for c in cells)
+
+    await with_daemon(mirror.config, body)
+
+
+async def test_a_column_unreadable_in_most_rows_is_reported_once_as_a_format_change(
+    mirror: Mirror,
+) -> None:
+    async def body(daemon: Daemon, events: Events) -> None:
+        await sync(daemon, events, T.INVOICES)
+        before = mirror.stored(T.INVOICES)
+        arm_bad_cells(mirror, T.INVOICES, "CHIUSO", "Sì", None)
+        second = await sync(daemon, events, T.INVOICES)
+        assert second.data["updated"] == 0 and second.data["deleted"] == 0
+        assert mirror.stored(T.INVOICES) == before
+        warnings = json.loads(mirror.run_row(second.data["store_run"])["warnings"])
+        assert warnings["bad_cell_count"] == len(before)
+        about_chiuso = [m for m in warnings["messages"] if "CHIUSO" in m]
+        assert len(about_chiuso) == 1, warnings["messages"]
+
+    await with_daemon(mirror.config, body)
