@@ -3,14 +3,22 @@
 A type is healthy when, over its recent runs, at least 80 % succeeded,
 fewer than 3 failed in a row, and its last success is younger than three
 of its intervals. The daemon is healthy when every enabled type is.
+
+A run is one attempt, as in ``sync_runs``: a sync retried twice before it
+succeeds is two failed runs and one good one. So health is rebuilt from
+``sync_runs`` at start (:meth:`Health.replay`) and says after a restart
+what it said before. Attempts an admin cancelled or that archid's stop
+cut off are no outcome (error class ``Cancelled``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
 
 from archid.records import ExportType
 
@@ -21,6 +29,8 @@ WINDOW = 20
 MIN_SUCCESS_RATE = 0.8
 MAX_CONSECUTIVE_FAILURES = 3
 MAX_INTERVALS_SINCE_SUCCESS = 3
+#: the error class of a run that was cut off, not failed
+CUT_OFF: Final = "Cancelled"
 
 
 @dataclass(slots=True)
@@ -65,7 +75,7 @@ class Health:
         return True
 
     def record_quietly(self, export_type: ExportType, ok: bool, at: float) -> None:
-        """Note an outcome without alerting (replaying persisted runs at start-up)."""
+        """Note an outcome without alerting."""
         health = self._types[export_type]
         health.outcomes.append(ok)
         if ok:
@@ -73,6 +83,26 @@ class Health:
         else:
             health.last_failure = at
             health.consecutive_failures += 1
+
+    def replay(self, runs: Iterable[Mapping[str, Any]]) -> None:
+        """Take the outcomes of recorded runs, newest first as
+        :func:`archid.store.list_runs` lists them; no alert is raised."""
+        for run in reversed(list(runs)):
+            if run.get("error_class") == CUT_OFF:
+                continue
+            export_type = ExportType(run["type"])
+            ok = run["outcome"] == "ok"
+            ended = run.get("ended_at")
+            at = datetime.fromisoformat(ended).timestamp() if ended else None
+            health = self._types[export_type]
+            health.outcomes.append(ok)
+            if ok:
+                health.last_success, health.consecutive_failures = at, 0
+                health.last_error = None
+            else:
+                health.last_failure = at
+                health.consecutive_failures += 1
+                health.last_error = f"{run.get('error_class')}: {run.get('error_message')}"
 
     def of(self, export_type: ExportType) -> TypeHealth:
         return self._types[export_type]

@@ -27,6 +27,7 @@ from archid.daemon.clock import WallClock
 from archid.daemon.events import EventBus
 from archid.daemon.instance import AlreadyRunning, instance_lock
 from archid.daemon.notify import Notifier
+from archid.daemon.persist import StateWriter
 from archid.daemon.service import Daemon
 from archid.daemon.sqlite_state import SqliteState
 from archid.daemon.sync import SyncJob
@@ -50,20 +51,36 @@ def run_daemon(config_path: str | Path) -> int:
         log.warning("failure drills armed (ARCHID_FAILPOINTS): %s", ", ".join(sorted(drills)))
     try:
         trio.run(serve, config, Path(config_path))
-    except AlreadyRunning as exc:
-        log.critical("%s", exc)
-        return 1
-    except (StoreError, apsw.Error, OSError) as exc:
-        # Before the first sync: the file's place or contents are wrong.
-        # Exit 1, not 78: systemd retries (the disk may not be mounted yet).
-        log.critical(
-            "cannot use the database %s ([database] path): %s: %s",
-            config.database.path,
-            type(exc).__name__,
-            exc,
-        )
-        return 1
+    except BaseException as raised:
+        # trio wraps what a task raised in ExceptionGroups: look inside.
+        failure = _sole(raised)
+        if isinstance(failure, AlreadyRunning):
+            log.critical("%s", failure)
+            return 1
+        # An OSError from inside the running tasks is not the database's.
+        opening = failure is raised
+        if isinstance(failure, StoreError | apsw.Error) or (
+            opening and isinstance(failure, OSError)
+        ):
+            # Before the first sync (later ones are contained): the file's
+            # place or contents are wrong. Exit 1, not 78: systemd retries
+            # (the disk may not be mounted yet).
+            log.critical(
+                "cannot use the database %s ([database] path): %s: %s",
+                config.database.path,
+                type(failure).__name__,
+                failure,
+            )
+            return 1
+        raise
     return 0
+
+
+def _sole(exc: BaseException) -> BaseException:
+    """The one exception inside nested single-member groups, else ``exc`` itself."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
 
 
 async def serve(
@@ -100,10 +117,12 @@ async def _serve(
     signals: AsyncIterator[int],
     task_status: trio.TaskStatus[Daemon],
 ) -> None:
-    db = open_from_config(config.database)
-    state = SqliteState(db, config.database.busy_timeout)
-    workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
+    # The one clock: the store, the scheduler, the worker and the health read it.
     clock = WallClock()
+    db = open_from_config(config.database, clock=clock.now_datetime)
+    state = SqliteState(db, config.database.busy_timeout)
+    writer = StateWriter(state)
+    workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
     try:
         async with AsyncPortal.from_config(config) as portal:
 
@@ -115,10 +134,10 @@ async def _serve(
                     return False
                 return True
 
-            job = SyncJob(portal, db, config, events, workdir, clock)
+            job = SyncJob(portal, db, config, events, workdir, clock, writer.record_failed_run)
             daemon = Daemon(
                 config, job, state, probe=portal_answers, clock=clock, notifier=notifier,
-                events=events,
+                events=events, writer=writer, on_cut_off=job.cut_off,
             )  # fmt: skip
             async with trio.open_nursery() as nursery:
                 await nursery.start(portal.run)

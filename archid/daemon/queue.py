@@ -6,6 +6,10 @@ beats "recent"), so a burst of requests never turns into a burst of syncs.
 Waiting entries age: their priority grows with the time they have waited,
 so low priorities cannot starve. Among equals the oldest goes first.
 
+A request restored as *interrupted* (the sync that was running when the
+process stopped or died) is served before every other one, as soon as it
+may run.
+
 The channel does not decide *whether* a type may run now (paused, held by
 an order-form session): the consumer passes a predicate to :meth:`get` and
 calls :meth:`wake` when the answer may have changed.
@@ -86,6 +90,7 @@ class PriorityChannel:
         self._seq = itertools.count()
         self._changed = trio.Event()
         self._on_change = on_change
+        self._first: ExportType | None = None
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -93,7 +98,9 @@ class PriorityChannel:
     def pending(self) -> list[Request]:
         """The waiting entries, in the order they would be served now."""
         now = trio.current_time()
-        return sorted(self._pending.values(), key=lambda r: self._rank(r, now))
+        return sorted(
+            self._pending.values(), key=lambda r: (r.type is not self._first, self._rank(r, now))
+        )
 
     def put(self, request: Request) -> Request:
         """Queue a sync (merging with a waiting one of the same type); returns the entry."""
@@ -106,9 +113,13 @@ class PriorityChannel:
         self._notify()
         return entry
 
-    def restore(self, requests: Iterable[Request]) -> None:
-        """Refill from persisted entries (at start-up), keeping their order."""
+    def restore(self, requests: Iterable[Request], interrupted: Request | None = None) -> None:
+        """Refill from persisted entries (at start-up), keeping their order;
+        ``interrupted`` goes first (merged with a waiting entry of its type)."""
         now = trio.current_time()
+        requests = [*requests, *([interrupted] if interrupted else [])]
+        if interrupted is not None:
+            self._first = interrupted.type
         for request in sorted(requests, key=lambda r: r.seq):
             entry = replace(request, queued_at=now, seq=next(self._seq))
             current = self._pending.get(entry.type)
@@ -118,6 +129,8 @@ class PriorityChannel:
     def remove(self, export_type: ExportType) -> Request | None:
         """Drop the waiting entry of a type, if any."""
         entry = self._pending.pop(export_type, None)
+        if export_type is self._first:
+            self._first = None
         if entry is not None:
             self._notify()
         return entry
@@ -133,7 +146,10 @@ class PriorityChannel:
             now = trio.current_time()
             candidates = [r for r in self._pending.values() if eligible(r)]
             if candidates:
-                best = min(candidates, key=lambda r: self._rank(r, now))
+                first = [r for r in candidates if r.type is self._first]
+                best = first[0] if first else min(candidates, key=lambda r: self._rank(r, now))
+                if best.type is self._first:
+                    self._first = None
                 del self._pending[best.type]
                 self._notify()
                 return best

@@ -6,6 +6,12 @@ queued again by the scheduler while its previous sync is still waiting or
 running, and a type whose interval passed several times while archid was
 down is queued once, at its offset after start-up, so a restart neither
 re-syncs everything at once nor forgets what is due.
+
+Times are the daemon's one wall clock (:class:`~archid.daemon.clock.WallClock`),
+read at every look: a step of the wall clock (NTP, a suspend) moves what is
+due within a minute. No remembered time is later than now: a last run in
+the future (stored by a clock that was ahead, or before a step back) is
+taken as now, so it postpones a type by one interval at most.
 """
 
 from __future__ import annotations
@@ -89,6 +95,7 @@ class Scheduler:
         self._load_average = load_average
         self._states = {t: TypeState(last_run=(last_runs or {}).get(t)) for t in ExportType}
         self._changed = trio.Event()
+        self._clamp(self._started)
         self.reconfigure(schedules, quiet, load)
 
     def reconfigure(
@@ -162,6 +169,7 @@ class Scheduler:
         task_status.started()
         while True:
             now = self._clock.now()
+            self._clamp(now)
             waiting: list[float] = []
             for export_type, schedule in self._schedules.items():
                 state = self._states[export_type]
@@ -181,9 +189,25 @@ class Scheduler:
                     Request(export_type, schedule.priority, Mode.FULL, Trigger.SCHEDULE)
                 )
                 log.debug("%s sync queued by the schedule", export_type)
-            wake_at = min(waiting, default=math.inf)
-            with trio.move_on_at(self._clock.to_trio(wake_at) if waiting else math.inf):
+            # Never trust the wall clock for longer than RECHECK: look again.
+            wait = self._clock.seconds_until(min(waiting)) if waiting else math.inf
+            with trio.move_on_after(wait):
                 await self._changed.wait()
+
+    def _clamp(self, now: float) -> None:
+        """Bring remembered times that are later than ``now`` back to ``now``."""
+        if self._started > now:
+            self._started = now
+        for export_type, state in self._states.items():
+            if state.last_run is not None and state.last_run > now:
+                log.warning(
+                    "%s last ran %.0f s in the future by the clock now: taken as now",
+                    export_type,
+                    state.last_run - now,
+                )
+                state.last_run = now
+                self._on_last_run(export_type, now)
+            state.deferred_until = min(state.deferred_until, now + LOAD_RETRY)
 
     def _overloaded(self) -> bool:
         limit = self._load.max_load_average

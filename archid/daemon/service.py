@@ -3,12 +3,19 @@
 ``Daemon.run`` is the whole of archid at work, one nursery::
 
     Daemon.run
-    ├── scheduler      queues syncs as they fall due
-    ├── worker         the single slot: takes from the channel, runs one sync
-    ├── breaker        probes the portal while the breaker is open
-    ├── sessions       expires forgotten order-form sessions
-    ├── watchdog       pings systemd from the event loop
-    └── reporter       turns events into log lines and STATUS=
+    ├── state writer   keeps the queue, pauses, last runs, dead letters, failed runs
+    └── the rest, stopped before the writer's last flush:
+        ├── scheduler      queues syncs as they fall due
+        ├── worker         the single slot: takes from the channel, runs one sync
+        ├── breaker        probes the portal while the breaker is open
+        ├── sessions       expires forgotten order-form sessions
+        ├── watchdog       pings systemd from the event loop
+        └── reporter       turns events into log lines and STATUS= (subscribed first)
+
+No write of the daemon's state happens on the event loop, and none can
+stop the daemon (:mod:`archid.daemon.persist`). At start the health is
+rebuilt from the recorded runs and the sync that was running when the
+process last stopped is queued first.
 
 The command methods (``status``, ``pause``, ``sync_now``, …) are plain
 methods called from the event loop; the control socket exposes them.
@@ -27,19 +34,23 @@ from archid.config import Config
 from archid.daemon.breaker import BreakerState, CircuitBreaker
 from archid.daemon.clock import WallClock
 from archid.daemon.events import Event, EventBus, EventKind
+from archid.daemon.health import WINDOW as HEALTH_WINDOW
 from archid.daemon.health import Health
 from archid.daemon.notify import Notifier
+from archid.daemon.persist import StateWriter
 from archid.daemon.queue import Mode, PriorityChannel, Request, Trigger
 from archid.daemon.scheduler import Scheduler, system_load
 from archid.daemon.sessions import Sessions
 from archid.daemon.state import DaemonState, Pauses
-from archid.daemon.worker import DeadLetter, SyncJob, Worker
+from archid.daemon.worker import CutOff, DeadLetter, SyncJob, Worker
 from archid.records import ExportType
 
 log = logging.getLogger("archid.daemon")
 
 #: priority of requests from an admin or an order-form session
 MANUAL_PRIORITY = 100
+#: seconds the state writer has at stop to write what is left
+FLUSH_LIMIT = 5.0
 
 
 class CommandError(Exception):
@@ -61,9 +72,14 @@ class Daemon:
         events: EventBus | None = None,
         load_average: Callable[[], float] = system_load,
         breaker_threshold: int = 5,
+        writer: StateWriter | None = None,
+        on_cut_off: Callable[[CutOff], None] = lambda cut: None,
     ) -> None:
         self.config = config
         self._state = state
+        self.writer = writer or StateWriter(state)
+        if self.writer.state is not state:
+            raise ValueError("the writer must write to the daemon's state")
         self.clock = clock or WallClock()
         self.notifier = notifier or Notifier({})
         self.events = events or EventBus()
@@ -77,11 +93,12 @@ class Daemon:
             config.quiet_hours,
             config.load,
             last_runs=state.last_runs(),
-            on_last_run=state.set_last_run,
+            on_last_run=self.writer.set_last_run,
             is_paused=self._pauses_cover,
             load_average=load_average,
         )
         self.health = Health(self.clock.now())
+        self.health.replay(run for t in ExportType for run in state.history(t, HEALTH_WINDOW))
         self.breaker = CircuitBreaker(
             probe, threshold=breaker_threshold, on_change=self._breaker_changed
         )
@@ -101,10 +118,12 @@ class Daemon:
             eligible=self._eligible,
             on_dead_letter=self._dead_letter,
             on_running=self._running_changed,
+            on_cut_off=on_cut_off,
         )
         self._running: Request | None = None
         # A sync that was running when the process died runs again first.
-        self.channel.restore(state.queue())
+        saved = state.queue()
+        self.channel.restore(saved.pending, interrupted=saved.running)
 
     # -- the task tree ---------------------------------------------------------
 
@@ -114,40 +133,65 @@ class Daemon:
         Sends READY=1 once the scheduler and worker run (the database is
         open by then: the state was read when the daemon was made).
         """
-        async with trio.open_nursery() as nursery:
-            await nursery.start(self.scheduler.run)
-            await nursery.start(self.worker.run)
-            await nursery.start(self.breaker.run)
-            await nursery.start(self.sessions.run)
-            # READY first, then the watchdog and STATUS: systemd reads them in order.
-            self.notifier.ready()
-            await nursery.start(self.notifier.watchdog)
-            await nursery.start(self._report)
-            log.info("archid running: %s", self.status_line())
-            task_status.started()
+        async with trio.open_nursery() as keeper:
+            await keeper.start(self.writer.run)
+            try:
+                async with trio.open_nursery() as nursery:
+                    # Subscribed before the first sync can start: no event is missed.
+                    ready = trio.Event()
+                    await nursery.start(self._report, ready)
+                    await nursery.start(self.scheduler.run)
+                    await nursery.start(self.worker.run)
+                    await nursery.start(self.breaker.run)
+                    await nursery.start(self.sessions.run)
+                    # READY first, then the watchdog and STATUS: systemd reads them in order.
+                    self.notifier.ready()
+                    await nursery.start(self.notifier.watchdog)
+                    log.info("archid running: %s", self.status_line())
+                    ready.set()
+                    task_status.started()
+            finally:
+                # What the stopping tasks kept last (the interrupted sync's
+                # run) is written before the process goes.
+                with trio.CancelScope(shield=True), trio.move_on_after(FLUSH_LIMIT):
+                    if not await self.writer.flush():
+                        log.error("daemon state not saved at stop: the last changes are lost")
+                keeper.cancel_scope.cancel()
 
     async def _report(
-        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+        self, ready: trio.Event, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
+        """Log every event and update STATUS=, from when ``ready`` is set
+        (READY=1 sent) on; events published before wait in the subscription."""
         with self.events.subscribe() as events:
             task_status.started()
+            await ready.wait()
             self.notifier.status(self.status_line())
             async for event in events:
-                if event.kind is EventKind.STARTED:
-                    self._stage = None
-                    log.info("%s sync started (%s)", event.type, event.message)
-                elif event.kind is EventKind.STAGE:
-                    self._stage = event.stage
-                    log.debug("%s sync: %s", event.type, event.stage)
-                elif event.kind is EventKind.FINISHED:
-                    log.info("%s sync finished: %s", event.type, _counts(event.data))
-                elif event.kind is EventKind.FAILED:
-                    where = f" at {event.stage}" if event.stage else ""
-                    error = event.data.get("error", "error")
-                    log.warning("%s sync failed%s: %s: %s", event.type, where, error, event.message)
-                elif event.kind is EventKind.RETRYING:
-                    log.info("%s sync %s", event.type, event.message)
-                self.notifier.status(self.status_line())
+                try:
+                    self._log_event(event)
+                    self.notifier.status(self.status_line())
+                except Exception:  # a report that fails must not stop the daemon
+                    log.exception("could not report a %s event", event.kind)
+
+    def _log_event(self, event: Event) -> None:
+        """One log line for an event (the stage is kept for the status line)."""
+        if event.kind is EventKind.STARTED:
+            self._stage = None
+            log.info("%s sync started (%s)", event.type, event.message)
+        elif event.kind is EventKind.STAGE:
+            self._stage = event.stage
+            log.debug("%s sync: %s", event.type, event.stage)
+        elif event.kind is EventKind.FINISHED:
+            log.info("%s sync finished: %s", event.type, _counts(event.data))
+        elif event.kind is EventKind.FAILED:
+            # A failure that does not say where happened at the last stage announced.
+            stage = event.stage or self._stage
+            where = f" at {stage}" if stage else ""
+            error = event.data.get("error", "error")
+            log.warning("%s sync failed%s: %s: %s", event.type, where, error, event.message)
+        elif event.kind is EventKind.RETRYING:
+            log.info("%s sync %s", event.type, event.message)
 
     # -- commands ------------------------------------------------------------------
 
@@ -308,20 +352,20 @@ class Daemon:
 
     def _set_pauses(self, pauses: Pauses) -> None:
         self._pauses = pauses
-        self._state.set_pauses(pauses)
+        self.writer.set_pauses(pauses)
         self.scheduler.wake()
         self.channel.wake()
         self.notifier.status(self.status_line())
 
     def _save_queue(self, pending: list[Request]) -> None:
-        self._state.save_queue(pending, self._running)
+        self.writer.save_queue(pending, self._running)
 
     def _running_changed(self, request: Request | None) -> None:
         self._running = request
-        self._state.save_queue(self.channel.pending(), request)
+        self.writer.save_queue(self.channel.pending(), request)
 
     def _dead_letter(self, letter: DeadLetter) -> None:
-        self._state.add_dead_letter(letter)
+        self.writer.add_dead_letter(letter)
 
     def _breaker_changed(self, state: BreakerState) -> None:
         self.channel.wake()

@@ -1,30 +1,40 @@
 """The daemon's state in the mirror's database file, beside the data.
 
-Its own connection, so that its small writes never join the transaction of
-an apply running in the worker thread on the store's connection. Tables
-(created by the store's migration 2, see
-:data:`archid.store.ddl_history.V2`):
+Connections of its own, so that its small writes never join the
+transaction of an apply running in the worker thread on the store's
+connection: one for writes (used by one thread at a time, under a lock),
+one for reads (WAL: a read never waits for a writer). Tables (created by
+the store's migration 2, see :data:`archid.store.ddl_history.V2`):
 
 * ``daemon_last_runs``: when each type last synced (scheduling survives restarts);
 * ``daemon_pauses``: ``*`` for "everything", else a paused type;
 * ``daemon_queue``: the waiting requests, and the one running (``running = 1``);
-* ``dead_letters``: requests that failed for good, with their attempt history.
+* ``dead_letters``: requests that failed for good, with their attempt history;
+
+and the failed runs go to the store's ``sync_runs``. Errors of SQLite are
+raised as the store's (:func:`archid.store.errors.sqlite_error`): a busy
+database is :class:`~archid.store.errors.DatabaseBusy`, a full disk
+:class:`~archid.store.errors.DiskFull`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import Any, ClassVar
 
 import apsw
 
 from archid.daemon.queue import Mode, Request, Trigger
-from archid.daemon.state import Pauses
+from archid.daemon.state import FailedRun, Pauses, SavedQueue
 from archid.daemon.worker import Attempt, DeadLetter
 from archid.records import ExportType
-from archid.store import Database, list_runs
+from archid.store import Database, list_runs, record_failed_run
+from archid.store.errors import sqlite_errors
 
 _EVERYTHING = "*"
 
@@ -32,17 +42,30 @@ _EVERYTHING = "*"
 class SqliteState:
     """:class:`archid.daemon.state.DaemonState` in the mirror's file."""
 
+    blocking: ClassVar[bool] = True
+
     def __init__(self, db: Database, busy_timeout: float = 5.0) -> None:
-        self._db = db
-        self._connection = apsw.Connection(os.fspath(db.path))
-        self._connection.set_busy_timeout(round(busy_timeout * 1000))
-        self._connection.execute("PRAGMA synchronous = FULL")
+        self._lock = threading.Lock()
+        self._writer = _connect(db.path, busy_timeout)
+        self._reader = _connect(db.path, busy_timeout)
+        # The store's functions (failed runs, history) on these connections.
+        self._write_db = Database(self._writer, db.path, db.clock)
+        self._read_db = Database(self._reader, db.path, db.clock)
 
     def close(self) -> None:
-        self._connection.close()
+        with self._lock:
+            self._writer.close()
+        self._reader.close()
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[apsw.Connection]:
+        """The write connection inside one transaction, SQLite's errors mapped."""
+        with self._lock, sqlite_errors(self._writer, doing), self._writer:
+            yield self._writer
 
     def _rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        return list(self._connection.execute(sql, args))
+        with sqlite_errors(self._reader, "reading the daemon's state"):
+            return list(self._reader.execute(sql, args))
 
     def last_runs(self) -> dict[ExportType, float]:
         return {
@@ -52,8 +75,8 @@ class SqliteState:
         }
 
     def set_last_run(self, export_type: ExportType, at: float) -> None:
-        with self._connection:
-            self._connection.execute(
+        with self._writing("saving the last run times") as connection:
+            connection.execute(
                 "INSERT OR REPLACE INTO daemon_last_runs (type, at) VALUES (?, ?)",
                 (export_type.value, at),
             )
@@ -65,28 +88,34 @@ class SqliteState:
 
     def set_pauses(self, pauses: Pauses) -> None:
         scopes = [t.value for t in pauses.types] + ([_EVERYTHING] if pauses.everything else [])
-        with self._connection:
-            self._connection.execute("DELETE FROM daemon_pauses")
-            self._connection.executemany(
+        with self._writing("saving the pauses") as connection:
+            connection.execute("DELETE FROM daemon_pauses")
+            connection.executemany(
                 "INSERT INTO daemon_pauses (scope) VALUES (?)", [(s,) for s in scopes]
             )
 
-    def queue(self) -> list[Request]:
+    def queue(self) -> SavedQueue:
         rows = self._rows(
-            "SELECT type, priority, mode, trigger, seq FROM daemon_queue ORDER BY running DESC, seq"
+            "SELECT type, priority, mode, trigger, seq, running FROM daemon_queue"
+            " ORDER BY running DESC, seq"
         )
-        return [
-            Request(ExportType(t), priority, Mode(mode), Trigger(trigger), seq=seq)
-            for t, priority, mode, trigger, seq in rows
-        ]
+        running: Request | None = None
+        pending: list[Request] = []
+        for t, priority, mode, trigger, seq, flag in rows:
+            request = Request(ExportType(t), priority, Mode(mode), Trigger(trigger), seq=seq)
+            if flag and running is None:
+                running = request
+            else:
+                pending.append(request)
+        return SavedQueue(running, tuple(pending))
 
     def save_queue(self, pending: list[Request], running: Request | None) -> None:
         rows = [(r, 0) for r in pending if running is None or r.type is not running.type]
         if running is not None:
             rows.append((running, 1))
-        with self._connection:
-            self._connection.execute("DELETE FROM daemon_queue")
-            self._connection.executemany(
+        with self._writing("saving the queue") as connection:
+            connection.execute("DELETE FROM daemon_queue")
+            connection.executemany(
                 "INSERT INTO daemon_queue (type, priority, mode, trigger, seq, running) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -97,8 +126,8 @@ class SqliteState:
 
     def add_dead_letter(self, letter: DeadLetter) -> int:
         request = letter.request
-        with self._connection:
-            self._connection.execute(
+        with self._writing("saving a dead letter") as connection:
+            connection.execute(
                 "INSERT INTO dead_letters (type, priority, mode, trigger, error, stage, "
                 "message, attempts, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -113,7 +142,7 @@ class SqliteState:
                     letter.at,
                 ),
             )
-            letter_id = int(self._connection.last_insert_rowid())
+            letter_id = int(connection.last_insert_rowid())
         return letter_id
 
     def dead_letters(self) -> list[tuple[int, DeadLetter]]:
@@ -124,19 +153,42 @@ class SqliteState:
         return [(row[0], _letter(row[1:])) for row in rows]
 
     def take_dead_letter(self, letter_id: int) -> DeadLetter | None:
-        with self._connection:
-            rows = self._rows(
-                "SELECT type, priority, mode, trigger, error, stage, message, attempts, at "
-                "FROM dead_letters WHERE id = ?",
-                letter_id,
+        with self._writing("taking a dead letter") as connection:
+            rows = list(
+                connection.execute(
+                    "SELECT type, priority, mode, trigger, error, stage, message, attempts, at "
+                    "FROM dead_letters WHERE id = ?",
+                    (letter_id,),
+                )
             )
             if not rows:
                 return None
-            self._connection.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
+            connection.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
         return _letter(rows[0])
 
+    def record_failed_run(self, run: FailedRun) -> None:
+        with self._lock:
+            record_failed_run(
+                self._write_db,
+                run.type,
+                run.mode.value,
+                run.trigger.value,
+                error_class=run.error,
+                message=run.message,
+                stage=run.stage,
+                meta=run.meta,
+            )
+
     def history(self, export_type: ExportType | None, limit: int) -> list[dict[str, Any]]:
-        return list_runs(self._db, export_type, limit)
+        with sqlite_errors(self._reader, "reading the runs"):
+            return list_runs(self._read_db, export_type, limit)
+
+
+def _connect(path: str, busy_timeout: float) -> apsw.Connection:
+    connection = apsw.Connection(os.fspath(path))
+    connection.set_busy_timeout(round(busy_timeout * 1000))
+    connection.execute("PRAGMA synchronous = FULL")
+    return connection
 
 
 def _letter(row: tuple[Any, ...]) -> DeadLetter:

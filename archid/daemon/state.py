@@ -1,18 +1,21 @@
 """What the daemon keeps across restarts, behind one small interface.
 
-The SQLite implementation lives with the store; :class:`MemoryState` is the
-same contract in memory, for tests and for ``archid demo``'s throwaway runs.
+The SQLite implementation lives in :mod:`archid.daemon.sqlite_state`;
+:class:`MemoryState` is the same contract in memory, for tests and for
+``archid demo``'s throwaway runs. The daemon never writes to either from
+its event loop: :class:`archid.daemon.persist.StateWriter` does, off it.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from archid.daemon.queue import Request
+from archid.daemon.queue import Mode, Request, Trigger
 from archid.daemon.worker import DeadLetter
 from archid.records import ExportType
+from archid.store import RunMeta
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +29,37 @@ class Pauses:
         return self.everything or export_type in self.types
 
 
+@dataclass(frozen=True, slots=True)
+class SavedQueue:
+    """The persisted queue: the sync that was running (it runs again, first)
+    and the waiting ones."""
+
+    running: Request | None = None
+    pending: tuple[Request, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRun:
+    """A sync attempt that failed or was cut off, for its ``sync_runs`` row."""
+
+    type: ExportType
+    mode: Mode
+    trigger: Trigger
+    error: str
+    message: str
+    stage: str
+    meta: RunMeta = field(default_factory=RunMeta)
+
+
 class DaemonState(Protocol):
-    """Persistent daemon state. Every write is durable when the call returns."""
+    """Persistent daemon state. Every write is durable when the call returns.
+
+    ``blocking`` says whether calls wait on I/O; the daemon then makes them
+    in a worker thread. Writes raise the store's errors
+    (:class:`archid.store.errors.DatabaseBusy`, ``DiskFull``, …).
+    """
+
+    blocking: ClassVar[bool]
 
     def last_runs(self) -> dict[ExportType, float]: ...
 
@@ -37,9 +69,7 @@ class DaemonState(Protocol):
 
     def set_pauses(self, pauses: Pauses) -> None: ...
 
-    def queue(self) -> list[Request]:
-        """The persisted queue, the sync that was running first (it runs again)."""
-        ...
+    def queue(self) -> SavedQueue: ...
 
     def save_queue(self, pending: list[Request], running: Request | None) -> None: ...
 
@@ -49,16 +79,22 @@ class DaemonState(Protocol):
 
     def take_dead_letter(self, letter_id: int) -> DeadLetter | None: ...
 
-    def history(self, export_type: ExportType | None, limit: int) -> list[dict[str, Any]]: ...
+    def record_failed_run(self, run: FailedRun) -> None: ...
+
+    def history(self, export_type: ExportType | None, limit: int) -> list[dict[str, Any]]:
+        """The latest runs, newest first, as :func:`archid.store.list_runs` gives them."""
+        ...
 
 
 @dataclass
 class MemoryState:
     """:class:`DaemonState` in memory."""
 
+    blocking: ClassVar[bool] = False
+
     _last_runs: dict[ExportType, float] = field(default_factory=dict)
     _pauses: Pauses = field(default_factory=Pauses)
-    _queue: list[Request] = field(default_factory=list)
+    _queue: SavedQueue = field(default_factory=SavedQueue)
     _letters: dict[int, DeadLetter] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     runs: list[dict[str, Any]] = field(default_factory=list)
@@ -75,11 +111,11 @@ class MemoryState:
     def set_pauses(self, pauses: Pauses) -> None:
         self._pauses = pauses
 
-    def queue(self) -> list[Request]:
-        return list(self._queue)
+    def queue(self) -> SavedQueue:
+        return self._queue
 
     def save_queue(self, pending: list[Request], running: Request | None) -> None:
-        self._queue = ([running] if running else []) + [r for r in pending if r != running]
+        self._queue = SavedQueue(running, tuple(pending))
 
     def add_dead_letter(self, letter: DeadLetter) -> int:
         letter_id = next(self._ids)
@@ -91,6 +127,19 @@ class MemoryState:
 
     def take_dead_letter(self, letter_id: int) -> DeadLetter | None:
         return self._letters.pop(letter_id, None)
+
+    def record_failed_run(self, run: FailedRun) -> None:
+        self.runs.append(
+            {
+                "id": len(self.runs) + 1,
+                "type": str(run.type),
+                "outcome": "failed",
+                "error_class": run.error,
+                "error_message": run.message,
+                "error_stage": run.stage,
+                "ended_at": None,  # no clock here; a replay takes the order alone
+            }
+        )
 
     def history(self, export_type: ExportType | None, limit: int) -> list[dict[str, Any]]:
         runs = [r for r in self.runs if export_type is None or r.get("type") == export_type]

@@ -5,8 +5,8 @@ event loop: parsing in a worker thread that is simply abandoned on
 cancellation (it has no side effects), the apply in a thread that is
 *interrupted* on cancellation (``Connection.interrupt``), so its
 transaction rolls back instead of committing after archid was asked to
-stop. A failure before the apply is recorded as a failed run; the apply
-records its own run in the same transaction as its changes.
+stop. Every attempt has its ``sync_runs`` row and leaves no file behind
+(see :class:`SyncJob`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TypedDict, TypeVar
+from typing import ClassVar, Protocol, TypedDict, TypeVar
 
+import outcome
 import trio
 
 from archid.config import Config
@@ -27,14 +29,14 @@ from archid.daemon import failpoints
 from archid.daemon.clock import WallClock
 from archid.daemon.events import Event, EventBus, EventKind
 from archid.daemon.queue import Request
-from archid.daemon.worker import SyncResult
+from archid.daemon.state import FailedRun
+from archid.daemon.worker import CutOff, SyncResult
 from archid.exports import SPECS, parse_export
-from archid.exports.errors import ExportParseError
 from archid.exports.layout import BadCell, ParseStats
 from archid.portal.client import ExportResult
-from archid.portal.errors import PortalError, Stage
+from archid.portal.errors import Stage
 from archid.records import ExportType, Record
-from archid.store import Database, RunMeta, apply_sync, record_failed_run, warnings_summary
+from archid.store import Database, RunMeta, apply_sync, warnings_summary
 
 log = logging.getLogger("archid.sync")
 
@@ -53,13 +55,41 @@ class Exporter(Protocol):
 class ApplyCancelled(Exception):
     """The apply was cancelled; its transaction rolled back."""
 
+    transient: ClassVar[bool] = False
+
 
 class GuardRejected(Exception):
     """The store refused the export (too few rows, too many deletions)."""
 
+    transient: ClassVar[bool] = False
+
+
+@dataclass
+class _Progress:
+    """How far one attempt got: what its ``sync_runs`` row says if it fails."""
+
+    started: datetime
+    stage: str = "export"
+    download: ExportResult | None = None
+    stats: ParseStats = field(default_factory=ParseStats)
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: the attempt's row is written already (a rejected run's, by the apply)
+    recorded: bool = False
+
 
 class SyncJob:
-    """The daemon's sync job (see :class:`archid.daemon.worker.SyncJob`)."""
+    """The daemon's sync job (see :class:`archid.daemon.worker.SyncJob`).
+
+    Every attempt leaves a ``sync_runs`` row, whatever stage fails: a
+    success or a rejection is written by the apply with its changes; a
+    failure (export, parse, apply's BEGIN, writes or COMMIT) is handed to
+    ``record_failure`` at once; an attempt the worker cuts off (timeout,
+    cancel, stop) when the worker says why (:meth:`cut_off`). Whatever
+    happens, the attempt's export file is removed before it returns.
+    ``record_failure`` must not block nor raise (the daemon's
+    :class:`~archid.daemon.persist.StateWriter` writes it off the event
+    loop, retrying while the database is busy).
+    """
 
     def __init__(
         self,
@@ -69,6 +99,7 @@ class SyncJob:
         events: EventBus,
         workdir: Path,
         clock: WallClock,
+        record_failure: Callable[[FailedRun], None],
     ) -> None:
         self._portal = portal
         self._db = db
@@ -76,48 +107,68 @@ class SyncJob:
         self._events = events
         self._workdir = workdir
         self._clock = clock
+        self._record = record_failure
         self._failpoints = failpoints.armed()
+        self._cut: dict[int, tuple[Request, _Progress]] = {}
 
     async def __call__(self, request: Request, run_id: int, attempt: int) -> SyncResult:
-        export_type = request.type
-        started = datetime.fromtimestamp(self._clock.now(), UTC)
-        seconds: dict[str, float] = {}
-        stats = ParseStats()
-        download: ExportResult | None = None
-        out = self._workdir / f"{export_type}-{run_id}-{attempt}"
-        stage = "export"
+        progress = _Progress(started=self._clock.now_datetime())
+        out = self._workdir / f"{request.type}-{run_id}-{attempt}"
         try:
-            self._stage(request, run_id, stage)
-            mark = time.perf_counter()
-            download = await self._portal.export(
-                export_type, out, lambda step: self._stage(request, run_id, str(step))
-            )
-            seconds.update({f"export_{k}": v for k, v in download.seconds.items()})
-            seconds["export"] = time.perf_counter() - mark
-
-            stage = "parse"
-            self._stage(request, run_id, stage, total=None)
-            mark = time.perf_counter()
-            path = download.path
-            records: list[Record] = await trio.to_thread.run_sync(
-                lambda: list(parse_export(SPECS[export_type], path, stats=stats)),
-                abandon_on_cancel=True,
-            )
-            seconds["parse"] = time.perf_counter() - mark
-            self._stage(request, run_id, stage, current=len(records), total=stats.pages)
-        except (PortalError, ExportParseError) as exc:
-            self._record_failure(
-                request, exc, getattr(exc, "stage", stage), started, download, stats, seconds
-            )
+            return await self._attempt(request, run_id, out, progress)
+        except Exception as exc:
+            stage = getattr(exc, "stage", None)
+            self._record_failure(request, progress, type(exc).__name__, str(exc), stage)
+            raise
+        except BaseException:
+            # Cancelled: the worker says why (cut_off); keep what it needs.
+            self._cut[run_id] = (request, progress)
             raise
         finally:
-            if stage != "parse" or download is None:
-                shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
 
-        stage = "apply"
-        self._stage(request, run_id, stage, total=len(records))
+    def cut_off(self, cut: CutOff) -> None:
+        """Record the attempt the worker cut off (``on_cut_off`` of the worker)."""
+        request, progress = self._cut.pop(cut.run_id, (cut.request, None))
+        if progress is None:
+            # Cut off before it started (or after it ended): still an attempt.
+            progress = _Progress(started=self._clock.now_datetime())
+        self._record_failure(request, progress, cut.error, cut.message, None)
+
+    async def _attempt(
+        self, request: Request, run_id: int, out: Path, progress: _Progress
+    ) -> SyncResult:
+        export_type = request.type
+        seconds, stats = progress.seconds, progress.stats
+
+        def on_stage(step: Stage) -> None:
+            progress.stage = str(step)  # where a cut-off finds it: "download", …
+            self._stage(request, run_id, str(step))
+
+        self._stage(request, run_id, "export")
+        mark = time.perf_counter()
+        download = await self._portal.export(export_type, out, on_stage)
+        progress.download = download
+        seconds.update({f"export_{k}": v for k, v in download.seconds.items()})
+        seconds["export"] = time.perf_counter() - mark
+
+        progress.stage = "parse"
+        self._stage(request, run_id, "parse", total=None)
+        mark = time.perf_counter()
+        path = download.path
+        records: list[Record] = await trio.to_thread.run_sync(
+            lambda: list(parse_export(SPECS[export_type], path, stats=stats)),
+            abandon_on_cancel=True,
+        )
+        seconds["parse"] = time.perf_counter() - mark
+        self._stage(request, run_id, "parse", current=len(records), total=stats.pages)
+        # The records are in memory: the file is of no more use.
+        shutil.rmtree(out, ignore_errors=True)
+
+        progress.stage = "apply"
+        self._stage(request, run_id, "apply", total=len(records))
         meta = RunMeta(
-            started_at=started,
+            started_at=progress.started,
             bytes=download.bytes,
             pages=stats.pages,
             dropped=sum(stats.dropped.values()),
@@ -131,24 +182,24 @@ class SyncJob:
             cancelled.set()
             connection.interrupt()
 
-        try:
-            run = await run_interruptibly(
-                lambda: apply_sync(
-                    self._db,
-                    export_type,
-                    records,
-                    mode=request.mode.value,
-                    trigger=request.trigger.value,
-                    meta=meta,
-                    guard=self.config.guard,
-                    before_commit=lambda: self._before_commit(cancelled),
-                ),
-                interrupt,
-            )
-        finally:
-            shutil.rmtree(out, ignore_errors=True)
+        run = await run_interruptibly(
+            lambda: apply_sync(
+                self._db,
+                export_type,
+                records,
+                mode=request.mode.value,
+                trigger=request.trigger.value,
+                meta=meta,
+                guard=self.config.guard,
+                before_commit=lambda: self._before_commit(cancelled),
+                # Recorded here, off the event loop and retried while busy.
+                record_failure=False,
+            ),
+            interrupt,
+        )
         counts = run.counts
         if run.outcome == "rejected":
+            progress.recorded = True  # the apply wrote the rejected run's row
             raise GuardRejected(f"{export_type} export rejected: {run.reason}")
         changed = counts.inserted + counts.updated + counts.deleted + counts.restored
         return SyncResult(
@@ -199,32 +250,35 @@ class SyncJob:
     def _record_failure(
         self,
         request: Request,
-        exc: Exception,
-        stage: str,
-        started: datetime,
-        download: ExportResult | None,
-        stats: ParseStats,
-        seconds: dict[str, float],
+        progress: _Progress,
+        error: str,
+        message: str,
+        stage: object | None,
     ) -> None:
-        try:
-            record_failed_run(
-                self._db,
+        if progress.recorded:
+            return
+        progress.recorded = True
+        download, stats = progress.download, progress.stats
+        self._record(
+            FailedRun(
                 request.type,
-                request.mode.value,
-                request.trigger.value,
-                error_class=type(exc).__name__,
-                message=str(exc),
-                stage=str(stage),
+                request.mode,
+                request.trigger,
+                error=error,
+                message=message,
+                stage=str(stage) if stage is not None else progress.stage,
                 meta=RunMeta(
-                    started_at=started,
+                    started_at=progress.started,
                     bytes=download.bytes if download else None,
                     pages=stats.pages or None,
-                    stage_seconds=seconds,
-                    **_parse_report(request.type, stats),
+                    dropped=sum(stats.dropped.values()),
+                    stage_seconds=dict(progress.seconds),
+                    warnings=list(stats.warnings),
+                    bad_cells=list(stats.bad_cells),
+                    bad_cell_count=stats.bad_cell_count,
                 ),
             )
-        except Exception:  # recording must not hide the sync's own error
-            log.exception("could not record the failed %s run", request.type)
+        )
 
 
 class _ParseReport(TypedDict):
@@ -251,7 +305,8 @@ async def run_interruptibly(fn: Callable[[], T], interrupt: Callable[[], None]) 
     """Run ``fn`` in a thread; if cancelled meanwhile, call ``interrupt`` and wait.
 
     The thread is never abandoned: ``fn`` ends (interrupted, so it rolls
-    back) before the cancellation propagates.
+    back) before the cancellation propagates. What ``fn`` raises is raised
+    as it is (not in an ExceptionGroup).
     """
 
     async def interrupt_on_cancel() -> None:
@@ -265,11 +320,13 @@ async def run_interruptibly(fn: Callable[[], T], interrupt: Callable[[], None]) 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(interrupt_on_cancel)
         try:
-            return await trio.to_thread.run_sync(fn)
-        except Exception:
-            # When the interrupt caused the failure, the cancellation wins.
-            await trio.lowlevel.checkpoint()
-            raise
+            # Captured, not raised here: the nursery would wrap the apply's
+            # error in an ExceptionGroup, hiding its class from the worker.
+            result = await outcome.acapture(trio.to_thread.run_sync, fn)
         finally:
             cancelled_outside = False
             nursery.cancel_scope.cancel()
+    if isinstance(result, outcome.Error):
+        # When the interrupt caused the failure, the cancellation wins.
+        await trio.lowlevel.checkpoint()
+    return result.unwrap()

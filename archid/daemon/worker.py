@@ -3,10 +3,11 @@
 The worker takes the best eligible request from the priority channel and
 runs the sync job for it. Each attempt runs under its own time limit (a
 cancel scope). Transient failures are retried with exponential backoff and
-jitter; permanent ones are not. A request that fails for good goes to the
-dead letters with its error, stage and attempt history. Whatever happens,
-the scheduler, health tracking and circuit breaker hear about it, and
-nothing a sync raises can stop the worker.
+jitter; permanent ones are not; the failure says which (:func:`is_transient`).
+A request that fails for good goes to the dead letters with its error,
+stage and attempt history. Whatever happens, the scheduler, health
+tracking and circuit breaker hear about it, and nothing a sync raises can
+stop the worker.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import trio
 
@@ -36,6 +37,8 @@ log = logging.getLogger("archid.worker")
 
 class SyncTimeout(Exception):
     """A sync attempt took longer than its type's timeout."""
+
+    transient: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +72,46 @@ class DeadLetter:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class CutOff:
+    """An attempt the worker ended before it ended by itself: it ran over its
+    time limit (``SyncTimeout``), an admin cancelled it or archid stopped
+    (``Cancelled``). The job saw only a cancellation; this says why."""
+
+    request: Request
+    run_id: int
+    attempt: int
+    error: str
+    message: str
+
+
 class SyncJob(Protocol):
-    """Runs one attempt of a sync; raises on failure."""
+    """Runs one attempt of a sync; raises on failure.
+
+    The job records the attempts that fail by themselves; an attempt the
+    worker cuts off is reported through the worker's ``on_cut_off``.
+    """
 
     def __call__(self, request: Request, run_id: int, attempt: int) -> Awaitable[SyncResult]: ...
 
 
+# The portal's and the parser's hierarchies do not carry the marker yet;
+# until they do, these of their branches are the transient ones.
+_UNMARKED_TRANSIENT = (TransientPortalError, NotAPdf, TruncatedPdf, EmptyPdf)
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Whether trying again later may help (the portal's fault, not the data's)."""
-    return isinstance(exc, TransientPortalError | SyncTimeout | NotAPdf | TruncatedPdf | EmptyPdf)
+    """Whether trying again later may help: the failure says so.
+
+    An exception class declares ``transient = True`` (a busy database, a
+    full disk, an unreachable portal, a timeout) or ``False`` (a changed
+    layout, wrong credentials); one that declares nothing (a bug) is not
+    retried.
+    """
+    marked = getattr(exc, "transient", None)
+    if isinstance(marked, bool):
+        return marked
+    return isinstance(exc, _UNMARKED_TRANSIENT)
 
 
 def backoff(retry: RetryConfig, attempt: int, rng: random.Random) -> float:
@@ -114,6 +148,7 @@ class Worker:
         new_run_id: Callable[[Request, int], int] | None = None,
         on_dead_letter: Callable[[DeadLetter], None] = lambda letter: None,
         on_running: Callable[[Request | None], None] = lambda request: None,
+        on_cut_off: Callable[[CutOff], None] = lambda cut: None,
         rng: random.Random | None = None,
     ) -> None:
         self._channel = channel
@@ -130,6 +165,7 @@ class Worker:
         self._new_run_id = new_run_id or (lambda request, attempt: next(self._run_ids))
         self._on_dead_letter = on_dead_letter
         self._on_running = on_running
+        self._on_cut_off = on_cut_off
         self._rng = rng or random.Random()
         self.current: Running | None = None
 
@@ -164,6 +200,8 @@ class Worker:
                     result = await self._attempt(request, run_id, attempt)
                 except Exception as exc:  # a sync's failure must never stop the worker
                     failure = self._failure(exc, attempt)
+                    if isinstance(exc, SyncTimeout):
+                        self._on_cut_off(CutOff(request, run_id, attempt, failure.error, str(exc)))
                     history.append(failure)
                     self._publish(
                         EventKind.FAILED,
@@ -173,6 +211,7 @@ class Worker:
                         stage=failure.stage,
                         data={"error": failure.error},
                     )
+                    self._note_failure(request, failure)
                     self._breaker.failed(failure.transient)
                     if not failure.transient or attempt > self.retry.retries:
                         self._give_up(request, started, history)
@@ -190,6 +229,11 @@ class Worker:
                         data={"delay": delay},
                     )
                     await trio.sleep(delay)
+                except BaseException:
+                    # trio.Cancelled: an admin's cancel or archid stopping.
+                    why = "cancelled" if scope.cancel_called else "archid stopped"
+                    self._on_cut_off(CutOff(request, run_id, attempt, "Cancelled", why))
+                    raise
                 else:
                     self._succeed(request, run_id, started, result)
                     break
@@ -225,6 +269,18 @@ class Worker:
             transient=is_transient(exc),
         )
 
+    def _note_failure(self, request: Request, failure: Attempt) -> None:
+        """Health counts every failed attempt, as ``sync_runs`` does (so it can
+        be rebuilt from there); the third in a row raises an alert."""
+        error = f"{failure.error}: {failure.message}"
+        if self._health.record(request.type, False, failure.at, error):
+            self._publish(
+                EventKind.ALERT,
+                request,
+                None,
+                f"{request.type} failed 3 times in a row: {failure.error}",
+            )
+
     def _succeed(self, request: Request, run_id: int, started: float, result: SyncResult) -> None:
         now = self._clock.now()
         self._health.record(request.type, True, now)
@@ -241,13 +297,6 @@ class Worker:
     def _give_up(self, request: Request, started: float, history: list[Attempt]) -> None:
         last = history[-1]
         now = self._clock.now()
-        if self._health.record(request.type, False, now, f"{last.error}: {last.message}"):
-            self._publish(
-                EventKind.ALERT,
-                request,
-                None,
-                f"{request.type} failed 3 times in a row: {last.error}",
-            )
         letter = DeadLetter(request, last.error, last.stage, last.message, tuple(history), now)
         self._on_dead_letter(letter)
         self._publish(EventKind.DEAD_LETTER, request, None, f"{last.error}: {last.message}")

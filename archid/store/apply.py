@@ -46,10 +46,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import apsw
+
 from archid.config import GuardConfig
 from archid.records import ExportType, Record
 from archid.store.database import Database, SeenCache, utc_text
-from archid.store.errors import ExportTypeError, UnreadFieldError
+from archid.store.errors import ExportTypeError, UnreadFieldError, sqlite_errors
 from archid.store.rekey import order_rekeys
 from archid.store.runs import (
     Mode,
@@ -125,6 +127,7 @@ def apply_sync(
     meta: RunMeta | None = None,
     guard: GuardConfig | None = None,
     before_commit: Callable[[], None] | None = None,
+    record_failure: bool = True,
 ) -> RunResult:
     """Apply the records of one export of *export_type* and record the run.
 
@@ -142,8 +145,13 @@ def apply_sync(
     unknown mode or trigger, and whatever the parser raises while *records*
     is iterated (nothing is written then either: record the failure with
     :func:`~archid.store.runs.record_failed_run`). If the apply itself fails
-    (a database error), the transaction is rolled back, a ``failed`` run is
-    recorded if the database still allows it, and the error is re-raised.
+    (from ``BEGIN IMMEDIATE`` to ``COMMIT``), the transaction is rolled back,
+    a ``failed`` run is recorded if the database still allows it (unless
+    *record_failure* is false: the caller records it, as the daemon does
+    off its event loop, retrying while the database is busy), and the
+    error is re-raised; SQLite's errors as the store's
+    (:class:`~archid.store.errors.DatabaseBusy`, :class:`~archid.store.errors.DiskFull`,
+    … see :func:`~archid.store.errors.sqlite_error`).
     """
     check_mode_trigger(mode, trigger)
     meta = meta or RunMeta()
@@ -156,15 +164,18 @@ def apply_sync(
     incoming, parsed = _collect(spec, records)
     run = _Run(db, spec, mode, trigger, meta, guard, started_at, clock_start)
     connection = db.connection
-    connection.execute("BEGIN IMMEDIATE")
     try:
-        result = run.apply(incoming, parsed)
-        if before_commit is not None:
-            before_commit()
-        connection.execute("COMMIT")
+        # Inside the try: a lock held past the busy timeout is a failed run too.
+        with sqlite_errors(connection, f"applying the {export_type} export"):
+            connection.execute("BEGIN IMMEDIATE")
+            result = run.apply(incoming, parsed)
+            if before_commit is not None:
+                before_commit()
+            connection.execute("COMMIT")
     except Exception as exc:
-        if not connection.getautocommit():
-            connection.execute("ROLLBACK")
+        _roll_back(connection, exc)
+        if not record_failure:
+            raise
         try:
             record_failed_run(
                 db,
@@ -179,13 +190,22 @@ def apply_sync(
         except Exception as also:  # the database may be unusable: keep the first error
             exc.add_note(f"recording the failed run failed too: {also!r}")
         raise
-    except BaseException:
-        if not connection.getautocommit():
-            connection.execute("ROLLBACK")
+    except BaseException as exc:
+        _roll_back(connection, exc)
         raise
     # Only now is the run's state the stored state.
     db.seen_cache.setdefault(export_type, {}).update(run.plan.cache)
     return result
+
+
+def _roll_back(connection: apsw.Connection, exc: BaseException) -> None:
+    """End the failed transaction, if one is open; a ROLLBACK that fails too
+    (the disk is gone) is noted on *exc*: SQLite rolls back at the next open."""
+    try:
+        if not connection.getautocommit():
+            connection.execute("ROLLBACK")
+    except Exception as also:
+        exc.add_note(f"the rollback failed too: {also!r}")
 
 
 def _collect(spec: TableSpec, records: Iterable[Record]) -> tuple[dict[str, Record], int]:

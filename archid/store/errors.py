@@ -1,9 +1,23 @@
 """What the store raises.
 
-Every error is a :class:`StoreError`. Errors of SQLite itself (a full disk,
-a lock held past the busy timeout, a corrupt file) are ``apsw`` exceptions
-and pass through unchanged: the store never hides them, and a run they
-interrupt leaves nothing behind (see :func:`archid.store.apply_sync`).
+Every error is a :class:`StoreError`, and each says whether trying again
+later may help: ``transient`` is a class attribute, so a caller decides on
+the failure, not on a list of classes. Errors of SQLite itself are mapped
+onto :class:`DatabaseError` and its branches in one place,
+:func:`sqlite_errors` (the ``apsw`` exception is the ``__cause__``):
+
+* :class:`DatabaseBusy`: another connection held the lock past the busy
+  timeout (transient: the lock will be released);
+* :class:`DiskFull`: the disk, a quota or a file size limit is full
+  (transient: an operator frees space, nothing is half written);
+* :class:`DatabaseIOError`: the operating system failed a read or write
+  (transient: a disk being remounted, a flaky device);
+* :class:`DatabaseCorrupt`: the file is not a database or is damaged;
+  and :class:`DatabaseError` itself for everything else (not transient).
+
+Opening a database (:func:`archid.store.open_database`) is the exception:
+its ``apsw`` errors pass through, since nothing has been written yet and
+the message names the file's problem directly.
 
 A rejected run is not an error: :func:`archid.store.apply_sync` returns it
 with ``outcome == "rejected"`` and the reason.
@@ -11,9 +25,20 @@ with ``outcome == "rejected"`` and the reason.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import apsw
+
 
 class StoreError(Exception):
     """Base class of the store's own errors."""
+
+    #: whether the same call may succeed later without anyone changing the data
+    transient: ClassVar[bool] = False
 
 
 class SchemaTooNewError(StoreError):
@@ -42,3 +67,75 @@ class UnreadFieldError(StoreError, ValueError):
     """A record says a field could not be read that the store cannot do
     without: a field of its key, a field that is not optional, or a name
     that is not one of its fields. Raised before anything is written."""
+
+
+class DatabaseError(StoreError):
+    """SQLite failed a read or a write; the transaction, if any, rolled back."""
+
+
+class DatabaseBusy(DatabaseError):
+    """Another connection held the database's lock longer than the busy timeout."""
+
+    transient = True
+
+
+class DiskFull(DatabaseError):
+    """The disk (or a quota, or the process's file size limit) has no room left."""
+
+    transient = True
+
+
+class DatabaseIOError(DatabaseError):
+    """The operating system failed a read or a write of the database file."""
+
+    transient = True
+
+
+class DatabaseCorrupt(DatabaseError):
+    """The file is not a database, or its pages are damaged."""
+
+
+#: errno values that mean "no room", whatever SQLite calls them
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def sqlite_error(exc: apsw.Error, connection: Any, doing: str) -> DatabaseError:
+    """The store's error for ``exc``, raised by ``connection`` while ``doing``
+    (a few words, e.g. ``"applying the customers export"``).
+
+    SQLite reports a write refused by a file size limit as an I/O error;
+    the operating system's errno (read from ``connection`` right after the
+    failure) tells it apart from a real I/O error.
+    """
+    os_errno = _system_errno(connection)
+    reason = f"{type(exc).__name__}: {exc}"
+    if os_errno:
+        reason += f" ({os.strerror(os_errno)})"
+    kind: type[DatabaseError]
+    if isinstance(exc, apsw.BusyError | apsw.LockedError):
+        kind, what = DatabaseBusy, "database busy"
+    elif isinstance(exc, apsw.FullError) or os_errno in _NO_ROOM:
+        kind, what = DiskFull, "disk full"
+    elif isinstance(exc, apsw.IOError):
+        kind, what = DatabaseIOError, "database I/O error"
+    elif isinstance(exc, apsw.CorruptError | apsw.NotADBError):
+        kind, what = DatabaseCorrupt, "database corrupt"
+    else:
+        kind, what = DatabaseError, "database error"
+    return kind(f"{what} while {doing}: {reason}")
+
+
+@contextlib.contextmanager
+def sqlite_errors(connection: Any, doing: str) -> Iterator[None]:
+    """Raise the store's error (:func:`sqlite_error`) for an ``apsw`` error in the block."""
+    try:
+        yield
+    except apsw.Error as exc:
+        raise sqlite_error(exc, connection, doing) from exc
+
+
+def _system_errno(connection: Any) -> int:
+    try:
+        return int(connection.system_errno)
+    except (AttributeError, apsw.Error, TypeError, ValueError):
+        return 0

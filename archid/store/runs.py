@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from archid.records import ExportType
 from archid.store.database import Database, utc_text
+from archid.store.errors import sqlite_errors
 
 if TYPE_CHECKING:
     from archid.exports.layout import BadCell
@@ -252,12 +253,32 @@ def record_failed_run(
 
     ``stage`` names where it failed (``"login"``, ``"download"``,
     ``"parse"``, ``"apply"``, …); ``error_class`` is the exception's class
-    name. Returns the recorded run.
+    name. Returns the recorded run. Raises SQLite's errors as the store's
+    (:func:`~archid.store.errors.sqlite_error`): a busy database is
+    :class:`~archid.store.errors.DatabaseBusy`, and nothing is written.
     """
     check_mode_trigger(mode, trigger)
     meta = meta or RunMeta()
     ended_at = db.now()
     started_at = utc_text(meta.started_at) if meta.started_at else ended_at
+    with sqlite_errors(db.connection, f"recording a failed {export_type} run"):
+        return _record_failed(
+            db, export_type, mode, trigger, error_class, message, stage, meta, started_at, ended_at
+        )
+
+
+def _record_failed(
+    db: Database,
+    export_type: ExportType,
+    mode: Mode,
+    trigger: Trigger,
+    error_class: str,
+    message: str,
+    stage: str,
+    meta: RunMeta,
+    started_at: str,
+    ended_at: str,
+) -> RunResult:
     db.connection.execute("BEGIN IMMEDIATE")
     try:
         run_id = start_run(db, export_type, mode, trigger, started_at)

@@ -66,7 +66,7 @@ async def record_queue(
             counts[request.type] = counts.get(request.type, 0) + 1
             scheduler.completed(request.type, now, changed(request.type, counts[request.type]))
 
-    with trio.move_on_at(clock.to_trio(anchor + until)):
+    with trio.move_on_after(until):  # this wall clock moves with trio's
         async with trio.open_nursery() as nursery:
             await nursery.start(scheduler.run)
             nursery.start_soon(worker)
@@ -168,3 +168,76 @@ async def test_high_load_puts_scheduled_syncs_off(autojump_clock: trio.testing.M
         anchor, 10 * 60, schedules=only_orders, load=LoadConfig(4.0), load_average=load
     )
     assert offsets(seen, anchor)[0] == ("orders", 3.0)
+
+
+class SteppedWall:
+    """A wall clock that runs with trio's clock and can be stepped, as NTP or a
+    suspended machine steps the real one while the monotonic clock does not follow."""
+
+    def __init__(self, anchor: float) -> None:
+        self.anchor = anchor
+        self.start = trio.current_time()
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self.anchor + (trio.current_time() - self.start) + self.offset
+
+    def step(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+async def queue_times_with_a_step(step: float, at: float, until: float) -> list[float]:
+    """Trio times (from the start) at which orders, alone, every 10 min, were
+    queued, the wall clock stepping by ``step`` seconds ``at`` seconds in."""
+    wall = SteppedWall(rome(2026, 6, 1, 12, 0))
+    clock = WallClock(wall=wall)
+    channel = PriorityChannel()
+    scheduler = Scheduler(channel, clock, only(ExportType.ORDERS), NO_QUIET, NO_LOAD_LIMIT)
+    start = trio.current_time()
+    seen: list[float] = []
+
+    async def worker() -> None:
+        while True:
+            request = await channel.get()
+            seen.append(trio.current_time() - start)
+            scheduler.completed(request.type, clock.now(), True)
+
+    async def stepper() -> None:
+        await trio.sleep(at)
+        wall.step(step)
+
+    with trio.move_on_after(until):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(scheduler.run)
+            nursery.start_soon(worker)
+            nursery.start_soon(stepper)
+    return seen
+
+
+async def test_a_wall_clock_step_forward_is_followed_within_a_minute(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # A suspend of an hour, 90 s after the first sync: the next is due at once.
+    seen = await queue_times_with_a_step(3600, at=90, until=200)
+    assert seen[0] == 0
+    assert 90 < seen[1] <= 90 + 60, seen
+
+
+async def test_a_wall_clock_step_back_postpones_by_one_interval_not_by_the_step(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # NTP sets the clock an hour back: the last run now lies in the future.
+    seen = await queue_times_with_a_step(-3600, at=90, until=800)
+    assert seen[0] == 0
+    # One interval after the scheduler saw the step (within a minute of it),
+    # not an hour and ten minutes later.
+    assert 90 + 600 < seen[1] <= 90 + 60 + 600, seen
+
+
+async def test_a_stored_last_run_in_the_future_is_taken_as_now(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    anchor = rome(2026, 6, 1, 9, 0)
+    future = {ExportType.ORDERS: anchor + 24 * 3600}  # written by a clock a day ahead
+    seen = await record_queue(anchor, 30 * 60, schedules=only(ExportType.ORDERS), last_runs=future)
+    assert offsets(seen, anchor)[:2] == [("orders", 10.0), ("orders", 20.0)]

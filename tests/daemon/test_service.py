@@ -143,13 +143,17 @@ async def test_restart_requeues_the_interrupted_sync_and_the_queue(
     async with running(slow, state) as daemon:
         await wait_for(lambda: daemon.worker.current is not None)
         daemon.sync_now(PRODUCTS)
-        assert [r.type for r in state.queue()] == [ORDERS, PRODUCTS]
+        await wait_for(lambda: not daemon.writer.unsaved)  # written off the event loop
+        saved = state.queue()
+        assert saved.running is not None and saved.running.type is ORDERS
+        assert [r.type for r in saved.pending] == [PRODUCTS]
     # The process "died" with orders running and products waiting.
     script = Script()
     async with running(script, state):
         await wait_for(lambda: len(script.calls) >= 2)
-    # Both run again, in priority order (the manual request first).
-    assert [c[0] for c in script.calls[:2]] == [PRODUCTS, ORDERS]
+    # Both run again: the interrupted one first, as the README says, even
+    # before a waiting request of a higher priority.
+    assert [c[0] for c in script.calls[:2]] == [ORDERS, PRODUCTS]
 
 
 async def test_last_runs_persist_so_a_restart_does_not_resync_everything(

@@ -10,7 +10,7 @@ import pytest
 
 from archid.daemon.queue import Mode, Request, Trigger
 from archid.daemon.sqlite_state import SqliteState
-from archid.daemon.state import DaemonState, MemoryState, Pauses
+from archid.daemon.state import DaemonState, MemoryState, Pauses, SavedQueue
 from archid.daemon.worker import Attempt, DeadLetter
 from archid.records import ExportType
 from archid.store import open_database
@@ -47,7 +47,7 @@ def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DaemonStat
 
 
 def test_last_runs_pauses_and_queue_round_trip(state: DaemonState) -> None:
-    assert state.last_runs() == {} and state.queue() == []
+    assert state.last_runs() == {} and state.queue() == SavedQueue()
     state.set_last_run(ORDERS, 10.0)
     state.set_last_run(ORDERS, 20.5)
     state.set_last_run(DDT, 7.0)
@@ -62,14 +62,15 @@ def test_last_runs_pauses_and_queue_round_trip(state: DaemonState) -> None:
     pending = [Request(ORDERS, 6, seq=3), Request(DDT, 4, Mode.FULL, Trigger.MANUAL, seq=5)]
     state.save_queue(pending, running)
     restored = state.queue()
-    # The running sync comes back first, so a restart runs it again.
-    assert [(r.type, r.priority, r.mode, r.trigger) for r in restored] == [
-        (CUSTOMERS, 100, Mode.RECENT, Trigger.SESSION),
+    # The running sync comes back as such, so a restart runs it again, first.
+    assert restored.running is not None
+    assert (restored.running.type, restored.running.mode) == (CUSTOMERS, Mode.RECENT)
+    assert [(r.type, r.priority, r.mode, r.trigger) for r in restored.pending] == [
         (ORDERS, 6, Mode.FULL, Trigger.SCHEDULE),
         (DDT, 4, Mode.FULL, Trigger.MANUAL),
     ]
     state.save_queue([], None)
-    assert state.queue() == []
+    assert state.queue() == SavedQueue()
 
 
 def test_dead_letters_keep_their_history_and_are_taken_once(state: DaemonState) -> None:
@@ -100,7 +101,9 @@ def test_sqlite_state_survives_a_reopen(tmp_path: Path) -> None:
     try:
         assert again.last_runs() == {ORDERS: 42.0}
         assert again.pauses() == Pauses(False, frozenset({CUSTOMERS}))
-        assert [r.type for r in again.queue()] == [ORDERS, DDT]
+        saved = again.queue()
+        assert saved.running is not None and saved.running.type is ORDERS
+        assert [r.type for r in saved.pending] == [DDT]
         assert [d.message for _, d in again.dead_letters()] == ["gone"]
     finally:
         again.close()

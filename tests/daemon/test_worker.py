@@ -22,6 +22,7 @@ from archid.daemon.worker import DeadLetter, SyncResult, Worker, backoff
 from archid.exports.errors import LayoutChanged
 from archid.portal.errors import PortalUnavailable, Stage
 from archid.records import ExportType
+from archid.store.errors import DatabaseBusy, DiskFull
 
 ORDERS, CUSTOMERS = ExportType.ORDERS, ExportType.CUSTOMERS
 NO_JITTER = RetryConfig(retries=2, base_delay=5.0, max_delay=300.0, jitter=0.0)
@@ -179,7 +180,8 @@ async def test_exhausted_retries_keep_the_attempt_history(
     [letter] = harness.letters
     assert [a.number for a in letter.attempts] == [1, 2, 3]
     assert letter.stage == "login"
-    assert harness.health.of(ORDERS).consecutive_failures == 1
+    # Health counts attempts, as sync_runs does.
+    assert harness.health.of(ORDERS).consecutive_failures == 3
 
 
 async def test_a_sync_over_its_timeout_is_cut_off_and_retried(
@@ -278,3 +280,20 @@ def test_breaker_rejects_a_zero_threshold() -> None:
 
     with pytest.raises(ValueError):
         CircuitBreaker(probe, threshold=0)
+
+
+async def test_a_busy_or_full_database_is_retried_not_dead_lettered(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def busy_then_full(request: Request, attempt: int) -> SyncResult:
+        if attempt == 1:
+            raise DatabaseBusy("database busy while applying the orders export")
+        if attempt == 2:
+            raise DiskFull("disk full while applying the orders export")
+        return SyncResult(changed=True)
+
+    harness = await run_with(busy_then_full, [Request(ORDERS, 6)])
+    assert [a for _, a, _ in harness.calls] == [1, 2, 3]
+    failed = [e.data["error"] for e in harness.events if str(e.kind) == "failed"]
+    assert failed == ["DatabaseBusy", "DiskFull"]
+    assert harness.letters == [] and kinds(harness)[-1] == "finished"

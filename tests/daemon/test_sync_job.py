@@ -1,0 +1,255 @@
+"""One sync attempt, stage by stage: every way it can end leaves its ``sync_runs``
+row and no export file, on a real SQLite file with the simulator's real exports."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import apsw
+import pytest
+import trio
+import trio.testing
+
+from archid.config import (
+    DEFAULT_SCHEDULES,
+    Config,
+    LoadConfig,
+    PortalConfig,
+    QuietHoursConfig,
+    RetryConfig,
+    Secret,
+)
+from archid.daemon.breaker import CircuitBreaker
+from archid.daemon.clock import WallClock
+from archid.daemon.events import EventBus
+from archid.daemon.health import Health
+from archid.daemon.queue import PriorityChannel, Request
+from archid.daemon.scheduler import Scheduler
+from archid.daemon.sqlite_state import SqliteState
+from archid.daemon.state import FailedRun
+from archid.daemon.sync import GuardRejected, SyncJob
+from archid.daemon.worker import CutOff, Worker
+from archid.exports.errors import NotAPdf
+from archid.portal.client import ExportResult
+from archid.portal.errors import PortalUnavailable, Stage
+from archid.records import ExportType
+from archid.sim.cache import Selection
+from archid.sim.server import SimServer
+from archid.store import Database, list_runs, open_database
+from archid.store.errors import DatabaseError
+
+C = ExportType.CUSTOMERS
+#: the wall clock of these syncs: what the runs' rows must say
+WALL = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
+
+
+@dataclass
+class FileExporter:
+    """The portal's half of a sync without a browser: puts ``content`` where the
+    browser would download it, then fails or hangs if told to. (The browser's
+    half runs end to end in test_run_process.)"""
+
+    content: bytes
+    fail: Exception | None = None
+    hang: bool = False
+    folders: list[Path] = field(default_factory=list)
+
+    async def export(
+        self,
+        export_type: ExportType,
+        out_dir: Path,
+        on_stage: Callable[[Stage], None] | None = None,
+    ) -> ExportResult:
+        out_dir.mkdir(parents=True)
+        self.folders.append(out_dir)
+        target = out_dir / f"{export_type}.pdf"
+        target.write_bytes(self.content)
+        if self.hang:
+            await trio.sleep_forever()
+        if self.fail is not None:
+            raise self.fail
+        return ExportResult(export_type, target, len(self.content), {"download": 0.5})
+
+
+def config() -> Config:
+    portal = PortalConfig(url="http://127.0.0.1/Archibald/", username="agent", password=Secret("x"))
+    return Config(portal=portal)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(tmp_path / "m.sqlite3", busy_timeout=0.05)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def customers_pdf(sim: SimServer) -> bytes:
+    portal = sim.portal
+    with portal.lock:
+        records = list(portal.dataset.records(C))
+        fingerprint = portal.dataset.fingerprint
+    return sim.cache.get(C, fingerprint, records, portal.export_view()).read_bytes()
+
+
+def job_for(exporter: FileExporter, db: Database, workdir: Path) -> tuple[SyncJob, list[FailedRun]]:
+    recorded: list[FailedRun] = []
+    clock = WallClock(wall=WALL.timestamp)
+    job = SyncJob(exporter, db, config(), EventBus(), workdir, clock, recorded.append)
+    return job, recorded
+
+
+def stored_row(db: Database, run: FailedRun) -> dict[str, object]:
+    """The row the daemon's state writer makes of ``run``."""
+    state = SqliteState(db, 1.0)
+    try:
+        state.record_failed_run(run)
+    finally:
+        state.close()
+    [row] = list_runs(db)
+    return row
+
+
+def leftovers(workdir: Path) -> list[Path]:
+    return sorted(workdir.rglob("*")) if workdir.exists() else []
+
+
+async def test_a_good_sync_is_recorded_by_its_apply_at_the_daemons_time(
+    db: Database, tmp_path: Path, customers_pdf: bytes
+) -> None:
+    workdir = tmp_path / "downloads"
+    job, recorded = job_for(FileExporter(customers_pdf), db, workdir)
+    result = await job(Request(C, 5), 1, 1)
+    assert result.changed and recorded == []
+    [row] = list_runs(db)
+    assert row["outcome"] == "ok" and row["started_at"] == "2026-06-01T10:30:00.000Z"
+    assert leftovers(workdir) == []
+
+
+def _hold_the_lock(db: Database) -> apsw.Connection:
+    holder = apsw.Connection(db.path)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def _failing_trigger(db: Database) -> None:
+    db.connection.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON customers"
+        " BEGIN SELECT RAISE(ABORT, 'no room for this row'); END"
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "stage"),
+    [
+        ("export fails", "PortalUnavailable", "download"),
+        ("parse fails", "NotAPdf", "parse"),
+        ("database locked at BEGIN", "DatabaseBusy", "apply"),
+        ("a write of the apply fails", "DatabaseError", "apply"),
+    ],
+)
+async def test_a_failed_attempt_at_any_stage_has_its_run_and_no_file(
+    db: Database, tmp_path: Path, customers_pdf: bytes, case: str, error: str, stage: str
+) -> None:
+    exporter = FileExporter(customers_pdf)
+    holder = None
+    if case == "export fails":
+        exporter.fail = PortalUnavailable("HTTP 503 halfway through", Stage.DOWNLOAD)
+    elif case == "parse fails":
+        exporter.content = b"<html>Manutenzione in corso</html>"
+    elif case == "database locked at BEGIN":
+        holder = _hold_the_lock(db)
+    else:
+        _failing_trigger(db)
+    workdir = tmp_path / "downloads"
+    job, recorded = job_for(exporter, db, workdir)
+    try:
+        with pytest.raises((PortalUnavailable, NotAPdf, DatabaseError)) as raised:
+            await job(Request(C, 5), 7, 2)
+    finally:
+        if holder is not None:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert type(raised.value).__name__ == error
+    [run] = recorded
+    assert (run.type, run.error, run.stage) == (C, error, stage)
+    assert leftovers(workdir) == [] and exporter.folders  # it was there, and it is gone
+    assert db.live_count(C) == 0
+    row = stored_row(db, run)
+    assert (row["outcome"], row["error_class"], row["error_stage"]) == ("failed", error, stage)
+    assert row["started_at"] == "2026-06-01T10:30:00.000Z"
+    if stage != "export" and case != "export fails":
+        assert row["bytes"] == len(exporter.content)
+
+
+async def test_a_cancelled_attempt_is_recorded_when_the_worker_says_why(
+    db: Database, tmp_path: Path
+) -> None:
+    exporter = FileExporter(b"%PDF-1.4 half a file", hang=True)
+    workdir = tmp_path / "downloads"
+    job, recorded = job_for(exporter, db, workdir)
+    request = Request(C, 5)
+    with trio.move_on_after(0.2):
+        await job(request, 3, 1)
+    assert recorded == [] and leftovers(workdir) == []
+    job.cut_off(CutOff(request, 3, 1, "Cancelled", "cancelled"))
+    [run] = recorded
+    assert (run.error, run.message, run.stage) == ("Cancelled", "cancelled", "export")
+
+
+async def test_an_attempt_over_its_timeout_is_recorded_as_such(
+    db: Database, tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    exporter = FileExporter(b"%PDF-1.4 a download that never ends", hang=True)
+    workdir = tmp_path / "downloads"
+    job, recorded = job_for(exporter, db, workdir)
+    channel = PriorityChannel()
+    clock = WallClock(WALL.timestamp())
+    scheduler = Scheduler(
+        channel, clock, DEFAULT_SCHEDULES, QuietHoursConfig(enabled=False), LoadConfig(None)
+    )
+
+    async def down() -> bool:
+        return False
+
+    worker = Worker(
+        channel,
+        job,
+        clock=clock,
+        retry=RetryConfig(retries=0),
+        timeouts={C: 60.0},
+        scheduler=scheduler,
+        health=Health(clock.now()),
+        breaker=CircuitBreaker(down),
+        events=EventBus(),
+        on_cut_off=job.cut_off,
+        rng=random.Random(1),
+    )
+    await worker.run_request(Request(C, 5))
+    [run] = recorded
+    assert (run.error, run.stage) == ("SyncTimeout", "export")
+    assert "longer than 60 s" in run.message
+    assert leftovers(workdir) == []
+
+
+async def test_a_rejected_export_has_the_apply_s_row_only(
+    db: Database, tmp_path: Path, sim: SimServer
+) -> None:
+    portal = sim.portal
+    with portal.lock:
+        records = list(portal.dataset.records(C))
+        fingerprint = portal.dataset.fingerprint
+    empty = sim.cache.get(C, fingerprint, records, portal.export_view(), Selection(empty=True))
+    workdir = tmp_path / "downloads"
+    job, recorded = job_for(FileExporter(empty.read_bytes()), db, workdir)
+    with pytest.raises(GuardRejected, match="empty export"):
+        await job(Request(C, 5), 1, 1)
+    assert recorded == []  # no second row beside the apply's
+    assert [(r["outcome"], r["error_message"]) for r in list_runs(db)] == [
+        ("rejected", "empty export: 0 rows")
+    ]
+    assert leftovers(workdir) == []
