@@ -3,17 +3,26 @@
 Every message says what is wrong with which file and what an operator can do
 about it. A parse either yields every record of an export or raises one of
 these: it never returns a silently shortened or misaligned result.
+
+``transient`` says whether exporting again may help: a damaged or cut-off
+download may come out whole next time; a changed layout will not.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class ExportParseError(Exception):
     """Base class: this file cannot be turned into records."""
 
+    transient: ClassVar[bool] = False
+
 
 class NotAPdf(ExportParseError):
     """The file is not a PDF at all (an HTML error page saved as .pdf, …)."""
+
+    transient = True
 
 
 class EncryptedPdf(ExportParseError):
@@ -23,9 +32,13 @@ class EncryptedPdf(ExportParseError):
 class TruncatedPdf(ExportParseError):
     """The PDF ends early or is damaged (an interrupted download)."""
 
+    transient = True
+
 
 class EmptyPdf(ExportParseError):
     """The PDF has no pages."""
+
+    transient = True
 
 
 class LayoutChanged(ExportParseError):

@@ -5,8 +5,8 @@ table per export type mirroring the records of :mod:`archid.records`;
 ``sync_runs``, one row per sync attempt (with the parse's warnings);
 ``changes``, the append-only change feed (:func:`changes_since`);
 ``key_map``, how keys of before migration 3 translate. :func:`apply_sync`
-applies one export with the rules that keep the mirror honest (see :mod:`archid.store.apply`). The
-tables, columns and the safe way to read them are documented in
+applies one export with the rules that keep the mirror honest (see
+:mod:`archid.store.apply`). The tables, columns and the safe way to read them are documented in
 ``docs/database.md``.
 """
 
@@ -21,6 +21,11 @@ from archid.store.database import (
     utc_text,
 )
 from archid.store.errors import (
+    DatabaseBusy,
+    DatabaseCorrupt,
+    DatabaseError,
+    DatabaseIOError,
+    DiskFull,
     ExportTypeError,
     SchemaMismatchError,
     SchemaTooNewError,
@@ -47,6 +52,11 @@ __all__ = [
     "ChangeOp",
     "Clock",
     "Database",
+    "DatabaseBusy",
+    "DatabaseCorrupt",
+    "DatabaseError",
+    "DatabaseIOError",
+    "DiskFull",
     "ExportTypeError",
     "FeedEntry",
     "Mode",
