@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from archid.portal.processes import Process, snapshot
+from archid.portal.processes import (
+    INSTANCE_VARIABLE,
+    Process,
+    environment,
+    instance_tag,
+    snapshot,
+)
 
 
 def browsers_marked(variable: str, marker: str) -> list[Process]:
@@ -25,3 +32,14 @@ def browsers_marked(variable: str, marker: str) -> list[Process]:
         if wanted in environ.split(b"\0"):
             found.append(process)
     return found
+
+
+def processes_of(database: os.PathLike[str] | str) -> list[Process]:
+    """Live processes of any program (tether, chromedriver, Chromium, crash handlers)
+    started for the archid instances serving ``database`` (their instance tag)."""
+    tag = instance_tag(database)
+    return [
+        process
+        for pid, process in snapshot().items()
+        if process.alive and environment(pid).get(INSTANCE_VARIABLE) == tag
+    ]

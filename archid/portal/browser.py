@@ -6,13 +6,21 @@ in production either), and Chromium is started without any of its
 background network chatter. The window size and the language are fixed on
 the command line, before the first page loads: the portal decides at load
 time which menu items fit and which date format to write.
+
+chromedriver is started through the tether (``tether.py``), in a session
+of its own: chromedriver, Chromium and every helper they start die with
+archid, even when archid is SIGKILLed, and a Ctrl-C in archid's terminal
+reaches archid alone, which then stops its browser itself.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
@@ -20,10 +28,40 @@ from selenium.webdriver.chrome.service import Service
 
 from archid.config import BrowserConfig
 from archid.portal.errors import BrowserFailure, Stage
-from archid.portal.processes import TAG_VARIABLE
+from archid.portal.processes import INSTANCE_VARIABLE, TAG_VARIABLE
+
+# Selenium logs every WebDriver command with its payload at DEBUG: the
+# password typed into the login form, the session cookies read and set.
+# Secrets never reach archid's logs, whatever level the root logger has.
+logging.getLogger("selenium").setLevel(logging.WARNING)
 
 # The defaults live in one place, the configuration's dataclass.
 _DEFAULTS = BrowserConfig()
+#: the launcher that ties the browser's processes to this one
+TETHER: Final = Path(__file__).with_name("tether.py")
+
+
+class _TetheredService(Service):
+    """chromedriver run as ``python -I tether.py <our pid> chromedriver --port=…``.
+
+    Selenium starts, stops and polls the tether as if it were
+    chromedriver: it exits when chromedriver does, and takes the whole
+    tree with it when it is told to stop or when this process dies.
+    """
+
+    def __init__(self, chromedriver: Path, env: dict[str, str]) -> None:
+        super().__init__(
+            executable_path=sys.executable,
+            log_output=os.devnull,
+            env=env,
+            popen_kw={"start_new_session": True},
+        )
+        self._chromedriver = chromedriver
+
+    def command_line_args(self) -> list[str]:
+        # os.getpid() here, not at construction: the owner is whoever starts it.
+        tethered = ["-I", str(TETHER), str(os.getpid()), str(self._chromedriver)]
+        return tethered + super().command_line_args()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +136,17 @@ def start_browser(
     *,
     profile_dir: Path | None = None,
     tag: str | None = None,
+    instance: str | None = None,
 ) -> webdriver.Chrome:
-    """A new Chromium under chromedriver, downloading into ``download_dir``.
+    """A new Chromium under a tethered chromedriver, downloading into ``download_dir``.
 
-    ``tag`` is put into chromedriver's environment (and so Chromium's) as
-    :data:`~archid.portal.processes.TAG_VARIABLE`, so that the whole tree
-    can be found and killed later. Raises :class:`BrowserFailure` when
-    either program is missing or fails to start.
+    ``tag`` and ``instance`` are put into chromedriver's environment (and
+    so Chromium's) as :data:`~archid.portal.processes.TAG_VARIABLE` and
+    :data:`~archid.portal.processes.INSTANCE_VARIABLE`, so that the whole
+    tree can be found and killed later, by this process or, for
+    ``instance``, by the next one on the same database. ``driver.service.process``
+    is the tether, the root of the tree. Raises :class:`BrowserFailure`
+    when either program is missing or fails to start.
     """
     for program in (settings.chromium, settings.chromedriver):
         if not os.access(program, os.X_OK):
@@ -130,10 +172,13 @@ def start_browser(
         },
     )
     env = dict(os.environ)
-    if tag is not None:
-        env[TAG_VARIABLE] = tag
+    for variable, value in ((TAG_VARIABLE, tag), (INSTANCE_VARIABLE, instance)):
+        # Never inherited: a browser carries only the tags of the client that starts it.
+        env.pop(variable, None)
+        if value is not None:
+            env[variable] = value
     # An explicit driver path: Selenium Manager (which downloads drivers) is never run.
-    service = Service(executable_path=str(settings.chromedriver), log_output=os.devnull, env=env)
+    service = _TetheredService(settings.chromedriver, env)
     try:
         driver = webdriver.Chrome(service=service, options=options)
     except WebDriverException as exc:

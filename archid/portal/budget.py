@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
-import tempfile
 import threading
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -28,6 +26,7 @@ from typing import Final
 
 from archid.config import Config
 from archid.portal.errors import LoginBudgetSpent, Stage
+from archid.portal.files import write_private
 
 PORTAL_ZONE: Final = zoneinfo.ZoneInfo("Europe/Rome")
 LEDGER_NAME: Final = "login-budget.json"
@@ -44,12 +43,22 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def next_portal_day(now: datetime, zone: zoneinfo.ZoneInfo = PORTAL_ZONE) -> datetime:
+    """The first moment after ``now`` of the next day in ``zone``: its midnight, in UTC."""
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    midnight = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=zone)
+    return midnight.astimezone(UTC)
+
+
 class LoginBudget:
     """At most ``limit`` logins per portal day, counted in the ledger at ``path``.
 
     Safe to share between threads; processes sharing ``path`` serialise on
-    its lock file. ``now`` returns the current time (timezone-aware); tests
-    pass a fake clock.
+    its lock file. ``now`` is the wall clock: it returns the current time,
+    timezone-aware (the system's UTC time by default; the daemon hands down
+    its one clock's ``now_datetime``, tests a clock that jumps). Days are
+    the portal's, in ``zone`` (Europe/Rome): the budget renews at midnight
+    in Rome, whatever the host's time zone.
     """
 
     def __init__(
@@ -69,13 +78,23 @@ class LoginBudget:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_config(cls, config: Config, path: Path | None = None) -> LoginBudget:
+    def from_config(
+        cls,
+        config: Config,
+        path: Path | None = None,
+        *,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> LoginBudget:
         """The budget of ``portal.daily_login_budget``, in the default ledger unless ``path``."""
-        return cls(path or default_ledger_path(config), config.portal.daily_login_budget)
+        return cls(path or default_ledger_path(config), config.portal.daily_login_budget, now=now)
 
     def today(self) -> date:
         """The portal's current local date."""
         return self._now().astimezone(self._zone).date()
+
+    def next_day(self) -> datetime:
+        """When the budget renews: the next midnight in the portal's zone (aware, UTC)."""
+        return next_portal_day(self._now(), self._zone)
 
     def used(self) -> int:
         """Logins counted today (the limit if the ledger cannot be read)."""
@@ -142,19 +161,4 @@ class LoginBudget:
 
     def _write(self, days: dict[str, int]) -> None:
         text = json.dumps({"zone": str(self._zone), "logins": days}, indent=1, sort_keys=True)
-        fd, temporary = tempfile.mkstemp(prefix=".login-budget-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_private(self.path, text + "\n")

@@ -9,32 +9,32 @@ Guarantees of :class:`PortalClient`:
 * one browser at a time, started on demand with the settings' paths (never
   a downloaded driver), Italian language and a fixed window size; its
   language is checked before the first page loads;
-* the session lives in :class:`SessionCookies`, outside the browser: a
-  browser closed for idleness, crashed or killed is replaced by one that
-  carries the same cookies, so a restart costs no login;
+* the session lives in :class:`~archid.portal.cookies.SessionCookies`,
+  outside the browser (and, given a path, on disk): a browser closed for
+  idleness, crashed or killed, or a new process, starts with the same
+  cookies, so a restart costs no login; a session the portal has dropped
+  meanwhile (it sends the browser to ``Login.aspx``) costs one;
 * every login is counted in the :class:`~archid.portal.budget.LoginBudget`
   before its form is submitted;
 * every failure leaves as a :class:`~archid.portal.errors.PortalError` with
   its stage; Selenium's exceptions are mapped once, in :meth:`_boundary`;
 * after a failure that leaves the browser in an unknown state (timeouts,
-  bad downloads, a dead browser) the browser is killed, whole tree.
+  bad downloads, a dead browser) the browser is killed, whole tree;
+* the browser's processes cannot outlive this process (``tether.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import logging
 import re
 import shutil
 import tempfile
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 from urllib.parse import quote, urljoin
 
 from selenium import webdriver
@@ -57,6 +57,7 @@ from urllib3.exceptions import TimeoutError as DriverTimeout
 from archid.config import PortalConfig
 from archid.portal.browser import BrowserSettings, set_download_dir, start_browser
 from archid.portal.budget import LoginBudget
+from archid.portal.cookies import AUTH_COOKIE, SESSION_COOKIE, SessionCookies
 from archid.portal.errors import (
     BrowserFailure,
     ExportRejected,
@@ -72,8 +73,19 @@ from archid.portal.errors import (
     WrongCredentials,
 )
 from archid.portal.listviews import LIST_VIEWS
-from archid.portal.processes import kill_tree
+from archid.portal.processes import kill_tree, owner_tag
 from archid.records import ExportType
+
+__all__ = [
+    "AUTH_COOKIE",
+    "SESSION_COOKIE",
+    "ExportResult",
+    "PortalClient",
+    "SessionCookies",
+    "Timeouts",
+]
+
+log = logging.getLogger("archid.portal")
 
 EXPORT_MENU_TEXTS = ("Esportare in", "Export to")
 LOGIN_BUTTON_TEXTS = ("Accedi", "Log In")
@@ -84,8 +96,6 @@ SHOW_ALL_COLUMNS_TEXTS = ("Mostra tutte le colonne", "Show all columns")
 NEEDED_COLUMNS: dict[ExportType, tuple[tuple[str, ...], ...]] = {
     ExportType.INVOICES: (("ID VENDITE",),),
 }
-AUTH_COOKIE = ".ASPXAUTH"
-SESSION_COOKIE = "ASP.NET_SessionId"
 
 _BUSY_SCRIPT = """
 const panels = document.querySelectorAll(
@@ -155,56 +165,6 @@ class Timeouts:
         )
 
 
-class SessionCookies:
-    """The portal session's cookies, kept outside any one browser (thread-safe).
-
-    The session counts as valid while both ``ASP.NET_SessionId`` and an
-    unexpired ``.ASPXAUTH`` are held; the portal's sliding expiry is
-    followed by saving the cookies again after every page.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cookies: list[dict[str, Any]] = []
-
-    def valid(self, now: float | None = None) -> bool:
-        moment = time.time() if now is None else now
-        with self._lock:
-            names = {cookie["name"]: cookie for cookie in self._cookies}
-        auth = names.get(AUTH_COOKIE)
-        if auth is None or SESSION_COOKIE not in names:
-            return False
-        expiry = auth.get("expiry")
-        return expiry is None or float(expiry) > moment
-
-    def save(self, cookies: list[dict[str, Any]]) -> None:
-        with self._lock:
-            self._cookies = [dict(cookie) for cookie in cookies]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._cookies = []
-
-    def restore(self, driver: webdriver.Chrome) -> None:
-        """Put the cookies into a fresh browser without loading any page."""
-        with self._lock:
-            cookies = list(self._cookies)
-        for cookie in cookies:
-            params: dict[str, Any] = {
-                "name": cookie["name"],
-                "value": cookie["value"],
-                "domain": cookie.get("domain", ""),
-                "path": cookie.get("path", "/"),
-                "secure": bool(cookie.get("secure", False)),
-                "httpOnly": bool(cookie.get("httpOnly", False)),
-            }
-            if cookie.get("sameSite") in ("Strict", "Lax", "None"):
-                params["sameSite"] = cookie["sameSite"]
-            if "expiry" in cookie:
-                params["expires"] = float(cookie["expiry"])
-            driver.execute_cdp_cmd("Network.setCookie", params)
-
-
 def _ignore_stage(stage: Stage) -> None:
     pass
 
@@ -212,11 +172,16 @@ def _ignore_stage(stage: Stage) -> None:
 class PortalClient:
     """One browser, one portal session, reused across exports while valid.
 
-    ``password`` is called only when the login form is filled in. Without
-    a ``budget`` logins are not limited (tests, the demo). ``cookies`` may
-    be shared with a previous client so that its session carries over.
-    With ``require_italian`` (the default) a browser whose language is not
-    Italian is refused with :class:`WrongBrowserLanguage`.
+    ``password`` is called each time the login form is filled in (so a
+    password file read there follows its changes; it may raise
+    :class:`WrongCredentials`). Without a ``budget`` logins are not limited
+    (tests, the demo). ``cookies`` may be shared with a previous client, or
+    read from a file a previous process saved, so that its session carries
+    over. ``instance`` (:func:`~archid.portal.processes.instance_tag` of the
+    database) marks the browser so that the next archid on the same
+    database can find it if it is left behind. With ``require_italian``
+    (the default) a browser whose language is not Italian is refused with
+    :class:`WrongBrowserLanguage`.
 
     Not thread-safe, except :meth:`kill`, which any thread may call.
     """
@@ -232,6 +197,7 @@ class PortalClient:
         budget: LoginBudget | None = None,
         cookies: SessionCookies | None = None,
         require_italian: bool = True,
+        instance: str | None = None,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.user = user
@@ -242,7 +208,8 @@ class PortalClient:
         self.cookies = cookies or SessionCookies()
         self.require_italian = require_italian
         #: marks this client's browser processes (see ``processes.py``)
-        self.tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self.tag = owner_tag()
+        self.instance = instance
         self._driver: webdriver.Chrome | None = None
         self._driver_pid: int | None = None
         self._workdir = Path(tempfile.mkdtemp(prefix="archid-browser-"))
@@ -297,7 +264,9 @@ class PortalClient:
         profile = self._workdir / f"profile-{self._starts}"
         downloads = self._workdir / "downloads"
         downloads.mkdir(exist_ok=True)
-        driver = start_browser(self.settings, downloads, profile_dir=profile, tag=self.tag)
+        driver = start_browser(
+            self.settings, downloads, profile_dir=profile, tag=self.tag, instance=self.instance
+        )
         self._driver_pid = driver.service.process.pid
         if self._killed:
             # kill() ran while the browser was starting and may have missed it.
@@ -323,11 +292,24 @@ class PortalClient:
                         ' write month-first dates (set [browser] language = "it-IT")',
                         Stage.BROWSER,
                     )
-            self.cookies.restore(driver)
+            self._restore_session(driver)
         except BaseException:
             self._kill_processes(driver)
             raise
         return driver
+
+    def _restore_session(self, driver: webdriver.Chrome) -> None:
+        """Put the held session into a fresh browser; a cookie it refuses drops the session."""
+        try:
+            self.cookies.restore(lambda params: driver.execute_cdp_cmd("Network.setCookie", params))
+        except WebDriverException:
+            # A dead browser is the boundary's to report; otherwise a saved
+            # cookie was unusable, and a fresh login is the way on. The
+            # error is not shown: it may quote the cookie.
+            driver.execute_script("return 1")
+            log.warning("the browser refused the saved portal session: logging in afresh")
+            self.cookies.clear()
+            driver.delete_all_cookies()
 
     def close_browser(self) -> None:
         """Quit the browser (the session's cookies are kept for the next one)."""

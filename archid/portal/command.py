@@ -2,7 +2,10 @@
 
 It does exactly what a scheduled sync's first half does (the same browser
 settings, timeouts and login budget from the configuration) and reports
-the file and the seconds per stage. Exit status: 0 on success,
+the file and the seconds per stage. It reuses the session the daemon (or
+an earlier export) saved beside the database, so it usually costs no
+login, and first kills any browser a dead archid on the same database left
+behind. Exit status: 0 on success,
 75 (``EX_TEMPFAIL``) for a transient failure worth retrying later,
 77 (``EX_NOPERM``) for wrong credentials, a blocked client or a spent
 login budget, 78 (``EX_CONFIG``) for a bad configuration, 70
@@ -53,6 +56,7 @@ def run_export(args: argparse.Namespace) -> int:
     # Imported here: building the command line must not load Selenium and trio.
     import trio
 
+    from archid.portal.processes import reap_leftovers
     from archid.portal.session import AsyncPortal
 
     target = args.config if args.config is not None else default_config_path()
@@ -63,6 +67,7 @@ def run_export(args: argparse.Namespace) -> int:
         return EX_CONFIG
     export_type = ExportType(args.type)
     out = Path(args.out)
+    reap_leftovers(config.database.path)
 
     async def export() -> None:
         async with AsyncPortal.from_config(config) as portal:

@@ -5,11 +5,24 @@ The scheduler acts on the branch, not the message: a
 is. Selenium and httpx exceptions are mapped onto these at the boundary
 (``client.py``, ``probe.py``); nothing deeper matches on message strings.
 Every error carries the ``stage`` it happened in.
+
+Two class-level markers say what a failure means for the daemon:
+
+* ``transient``: whether trying again later may help (``True`` on the
+  transient branch, ``False`` on the permanent one);
+* ``hold``: whether the failure must stop *every* login until something
+  changes (a *portal hold*): wrong credentials, a blocked client, a spent
+  login budget. Trying another export type would only spend logins the
+  portal counts against us (spec section 3, item 9). ``lifts`` says, for
+  operators, what ends the hold; ``next_day`` whether the next portal day
+  (midnight Europe/Rome, the login budget's day) ends it by itself, and
+  ``password_change`` whether a change of the password file does.
 """
 
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 
 
 class Stage(enum.StrEnum):
@@ -39,25 +52,56 @@ class PortalError(Exception):
 class PermanentPortalError(PortalError):
     """Retrying will not help until an operator (or the calendar) acts."""
 
+    transient: ClassVar[bool] = False
+    #: every login stops until :attr:`lifts` happens (see the module's docstring)
+    hold: ClassVar[bool] = False
+    #: what ends a hold, in an operator's words ("" when the error holds nothing)
+    lifts: ClassVar[str] = ""
+    #: whether the next portal day (midnight Europe/Rome) ends the hold by itself
+    next_day: ClassVar[bool] = False
+    #: whether a change of the password file ends the hold
+    password_change: ClassVar[bool] = False
+
 
 class WrongCredentials(PermanentPortalError):
-    """The portal rejected the user name or password."""
+    """The portal rejected the user name or password, or the password file cannot be read."""
+
+    hold = True
+    lifts = "the password file or the configuration changes, or an admin resumes"
+    password_change = True
 
 
 class LoginBudgetSpent(PermanentPortalError):
     """archid has used up today's login budget and refuses to log in again."""
 
+    hold = True
+    lifts = "the next portal day (midnight Europe/Rome), or an admin resumes"
+    next_day = True
+
 
 class PortalBlocked(PermanentPortalError):
     """The portal blocks this client (too many logins): wait for the next day."""
 
+    hold = True
+    lifts = (
+        "the next portal day (midnight Europe/Rome), the password file or the"
+        " configuration changes, or an admin resumes"
+    )
+    next_day = True
+    password_change = True
+
 
 class WrongBrowserLanguage(PermanentPortalError):
-    """The browser does not run in Italian, so the portal would write month-first dates."""
+    """The browser does not run in Italian, so the portal would write month-first dates.
+
+    No hold: it is found before any login, so it costs none.
+    """
 
 
 class TransientPortalError(PortalError):
     """A failure that may well pass: retry with backoff."""
+
+    transient: ClassVar[bool] = True
 
 
 class SessionExpired(TransientPortalError):

@@ -8,6 +8,14 @@ environment variable given to chromedriver, which passes it on to Chromium
 and its helpers). :func:`kill_tree` kills the union of both, and of their
 descendants, with SIGKILL, then waits until none of them runs any more.
 
+Browsers normally die with their owner through the tether
+(``tether.py``). For what a tether could not clean (it was SIGKILLed
+itself), two more tags are set: :data:`INSTANCE_VARIABLE` names the
+database the owner serves (:func:`instance_tag`, a digest of its resolved
+path) and :data:`TAG_VARIABLE` starts with the owner's PID and start time
+(:func:`owner_tag`). :func:`reap_leftovers` kills, at start, the browsers
+of the same database whose owner no longer runs, and nothing else.
+
 Zombies (state ``Z``) count as gone: they hold no memory, and their parent
 (here often the sandbox's PID 1, which may reap slowly) is the one to reap
 them. The one process we must reap ourselves, chromedriver, is our child:
@@ -17,15 +25,19 @@ its ``Popen`` is waited on by the caller.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-#: environment variable naming the client that started a browser
+#: environment variable naming the client that started a browser (:func:`owner_tag`)
 TAG_VARIABLE = "ARCHID_BROWSER_OWNER"
+#: environment variable naming the database the owner serves (:func:`instance_tag`)
+INSTANCE_VARIABLE = "ARCHID_BROWSER_INSTANCE"
 
 #: ``comm`` names of the programs a browser consists of (``comm`` is cut at 15 bytes)
 BROWSER_COMMANDS = ("chromium", "chromedriver", "chrome", "chrome_crashpad")
@@ -83,13 +95,75 @@ def snapshot() -> dict[int, Process]:
     return table
 
 
-def has_tag(pid: int, tag: str) -> bool:
-    """Whether the environment ``pid`` was started with holds ``TAG_VARIABLE=tag``."""
+def environment(pid: int) -> dict[str, str]:
+    """The environment ``pid`` was started with (empty if it is gone or not ours)."""
     try:
         environ = (_PROC / str(pid) / "environ").read_bytes()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
-    return f"{TAG_VARIABLE}={tag}".encode() in environ.split(b"\0")
+        return {}
+    pairs = (item.partition(b"=") for item in environ.split(b"\0") if item)
+    return {os.fsdecode(name): os.fsdecode(value) for name, _, value in pairs}
+
+
+def has_tag(pid: int, tag: str) -> bool:
+    """Whether the environment ``pid`` was started with holds ``TAG_VARIABLE=tag``."""
+    return environment(pid).get(TAG_VARIABLE) == tag
+
+
+def owner_tag(pid: int | None = None) -> str:
+    """A new client tag: ``<pid>.<start time>-<random>`` of the owning process.
+
+    The start time tells a running owner from a later process that reuses
+    its PID (see :func:`owner_alive`).
+    """
+    pid = os.getpid() if pid is None else pid
+    me = read_process(pid)
+    start = me.start if me is not None else 0
+    return f"{pid}.{start}-{uuid.uuid4().hex[:12]}"
+
+
+def owner_alive(tag: str) -> bool:
+    """Whether the process that made ``tag`` (:func:`owner_tag`) still runs.
+
+    A tag that does not parse counts as alive: what cannot be told apart
+    is never killed.
+    """
+    head = tag.partition("-")[0]
+    pid_text, dot, start_text = head.partition(".")
+    if not (dot and pid_text.isdigit() and start_text.isdigit()):
+        return True
+    process = read_process(int(pid_text))
+    return process is not None and process.alive and process.start == int(start_text)
+
+
+def instance_tag(database: os.PathLike[str] | str) -> str:
+    """The tag of the archid instances serving ``database``: a digest of its resolved path.
+
+    Two paths to one file (relative, through a symbolic link) give one tag;
+    two databases never share one. The path itself is not shown.
+    """
+    resolved = os.path.realpath(os.fspath(database))
+    return "db-" + hashlib.sha256(os.fsencode(resolved)).hexdigest()[:24]
+
+
+def reap_leftovers(database: os.PathLike[str] | str, timeout: float = 5.0) -> set[int]:
+    """Kill the browsers an earlier, dead, archid on ``database`` left running.
+
+    Found by :data:`INSTANCE_VARIABLE`; only processes whose owner (their
+    :data:`TAG_VARIABLE`) no longer runs are killed, with everything below
+    them, so a live ``archid export`` or daemon on the same database keeps
+    its browser and another database's browsers are never touched. Call it
+    at start, before the first browser. Returns the PIDs killed.
+    """
+    tag = instance_tag(database)
+    stale: set[int] = set()
+    for pid, process in snapshot().items():
+        if pid in (1, os.getpid()) or not process.alive:
+            continue
+        environ = environment(pid)
+        if environ.get(INSTANCE_VARIABLE) == tag and not owner_alive(environ.get(TAG_VARIABLE, "")):
+            stale.add(pid)
+    return kill_tree(stale, None, timeout) if stale else set()
 
 
 def descendants(roots: Iterable[int], table: dict[int, Process]) -> set[int]:

@@ -15,14 +15,20 @@ guarantees:
   the browser after ``idle_timeout`` seconds without exports: the idle
   timer is that task's cancel scope, not a thread timer;
 * after :meth:`AsyncPortal.aclose` (or when :meth:`run` is cancelled) no
-  ``chromium`` or ``chromedriver`` process of this portal remains.
+  ``chromium`` or ``chromedriver`` process of this portal remains;
+* a failure that calls for a portal hold (:mod:`archid.portal.hold`)
+  stops every login: later exports fail at once with the same class of
+  error, costing no browser and no login, until the hold lifts
+  (:attr:`AsyncPortal.hold`, :meth:`AsyncPortal.resume`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -30,31 +36,52 @@ import trio
 
 from archid.config import Config, Secret
 from archid.portal.browser import BrowserSettings
-from archid.portal.budget import LoginBudget
-from archid.portal.client import ExportResult, PortalClient, SessionCookies, Timeouts
-from archid.portal.errors import Stage
+from archid.portal.budget import LoginBudget, next_portal_day
+from archid.portal.client import ExportResult, PortalClient, Timeouts
+from archid.portal.cookies import SessionCookies, default_session_path
+from archid.portal.errors import PermanentPortalError, Stage
+from archid.portal.hold import HOLD_FILE_NAME, PortalHold, load_hold, save_hold
+from archid.portal.password import PasswordFile
+from archid.portal.processes import instance_tag
 from archid.records import ExportType
+
+log = logging.getLogger("archid.portal")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class AsyncPortal:
     """One portal session and its browser, for trio tasks.
 
-    ``password`` is the configuration's :class:`~archid.config.Secret`
-    (or any callable returning the password), revealed only when the
-    login form is filled in.
+    ``password`` is a :class:`~archid.config.Secret` or a
+    :class:`~archid.portal.password.PasswordFile` (read again at every
+    login), revealed only when the login form is filled in.
+    ``session_path`` is where the session's cookies persist between
+    processes (none: in memory only). ``instance`` tags the browsers for
+    :func:`~archid.portal.processes.reap_leftovers`. ``now`` is the wall
+    clock (aware datetimes) the hold's day and the cookies' expiry follow;
+    the budget has its own, which the caller builds from the same clock.
+    ``hold_path`` is where a portal hold persists between processes (none:
+    a hold lasts as long as this object).
     """
 
     def __init__(
         self,
         base_url: str,
         user: str,
-        password: Secret,
+        password: Secret | PasswordFile,
         *,
         settings: BrowserSettings | None = None,
         timeouts: Timeouts | None = None,
         budget: LoginBudget | None = None,
         idle_timeout: float = 600.0,
         require_italian: bool = True,
+        session_path: Path | None = None,
+        instance: str | None = None,
+        now: Callable[[], datetime] = _utc_now,
+        hold_path: Path | None = None,
     ) -> None:
         self.base_url = base_url
         self.user = user
@@ -64,7 +91,13 @@ class AsyncPortal:
         self.budget = budget
         self.idle_timeout = idle_timeout
         self.require_italian = require_italian
-        self.cookies = SessionCookies()
+        self.instance = instance
+        self._now = now
+        self.cookies = SessionCookies(session_path, portal=base_url, user=user, now=now)
+        self._hold_path = hold_path
+        self._hold = None if hold_path is None else load_hold(hold_path, self._owner)
+        if self._hold is not None:
+            log.error("%s (carried over from the previous run)", self._hold.describe())
         self._client: PortalClient | None = None
         self._lock = trio.Lock()
         self._idle_deadline = math.inf
@@ -73,18 +106,42 @@ class AsyncPortal:
         self._closed = False
 
     @classmethod
-    def from_config(cls, config: Config, *, budget_path: Path | None = None) -> AsyncPortal:
-        """The portal, browser, timeouts and login budget that ``config`` describes."""
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        budget_path: Path | None = None,
+        session_path: Path | None = None,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> AsyncPortal:
+        """The portal, browser, timeouts, login budget and saved session ``config`` describes.
+
+        The password is read from ``portal.password_file`` at every login;
+        the session persists in ``session_path`` (by default
+        :func:`~archid.portal.cookies.default_session_path`, beside the
+        database and the login ledger), a portal hold in
+        ``portal-hold.json`` beside it; browsers carry the database's
+        :func:`~archid.portal.processes.instance_tag`. ``now`` (the
+        daemon's one wall clock) is handed to the budget too.
+        """
+        portal = config.portal
+        password: Secret | PasswordFile = (
+            PasswordFile(portal.password_file)
+            if portal.password_file is not None
+            else portal.password
+        )
         return cls(
-            config.portal.url,
-            config.portal.username,
-            config.portal.password,
-            settings=BrowserSettings.from_config(
-                config.browser, verify_tls=config.portal.verify_tls
-            ),
-            timeouts=Timeouts.from_config(config.portal),
-            budget=LoginBudget.from_config(config, budget_path),
+            portal.url,
+            portal.username,
+            password,
+            settings=BrowserSettings.from_config(config.browser, verify_tls=portal.verify_tls),
+            timeouts=Timeouts.from_config(portal),
+            budget=LoginBudget.from_config(config, budget_path, now=now),
             idle_timeout=config.browser.idle_timeout,
+            session_path=session_path or default_session_path(config),
+            instance=instance_tag(config.database.path),
+            now=now,
+            hold_path=default_session_path(config).with_name(HOLD_FILE_NAME),
         )
 
     async def __aenter__(self) -> AsyncPortal:
@@ -109,16 +166,91 @@ class AsyncPortal:
         """Whether a browser is running right now."""
         return self._client is not None and self._client.browser_open
 
+    # -- the portal hold ------------------------------------------------------------
+
+    @property
+    def hold(self) -> PortalHold | None:
+        """The portal hold in force, or ``None``; looking lifts one whose time has come.
+
+        Cheap (a clock read and a ``stat`` of the password file): the
+        daemon may look as often as it likes, e.g. for STATUS or before
+        scheduling.
+        """
+        held = self._hold
+        if held is None:
+            return None
+        why = None
+        if held.until is not None and self._now() >= held.until:
+            why = "a new portal day began"
+        elif held.error.password_change and self._password_mark() != held.password_mark:
+            why = "the password file changed"
+        if why is not None:
+            self._lift(why)
+            return None
+        return held
+
+    def resume(self, why: str = "an admin resumed") -> PortalHold | None:
+        """Lift the portal hold now (an admin's resume, a configuration reload).
+
+        Returns the hold lifted, or ``None`` if there was none. The next
+        export may log in again (the login budget still applies).
+        """
+        held = self._hold
+        if held is not None:
+            self._lift(why)
+        return held
+
+    @property
+    def _owner(self) -> dict[str, str]:
+        return {"portal": self.base_url, "user": self.user}
+
+    def _lift(self, why: str) -> None:
+        held = self._hold
+        self._hold = None
+        if held is not None:
+            log.warning("portal hold lifted (%s): logins allowed again", why)
+        if self._hold_path is not None:
+            try:
+                self._hold_path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("cannot remove %s: %s", self._hold_path, exc.strerror)
+
+    def _password_mark(self) -> object:
+        password = self._password
+        return password.fingerprint() if isinstance(password, PasswordFile) else None
+
+    def _start_hold(self, error: PermanentPortalError) -> None:
+        until = next_portal_day(self._now()) if error.next_day else None
+        self._hold = PortalHold(error, self._now(), until, self._password_mark())
+        # The one line that says why nothing logs in any more, and what lifts it.
+        log.error("%s", self._hold.describe())
+        if self._hold_path is not None:
+            try:
+                save_hold(self._hold_path, self._hold, self._owner)
+            except OSError as exc:
+                log.warning(
+                    "cannot save the portal hold to %s (%s): a restart may try a login",
+                    self._hold_path,
+                    exc.strerror,
+                )
+
+    # -- exports -------------------------------------------------------------------
+
+    def _reveal(self) -> str:
+        password = self._password
+        return password.reveal() if isinstance(password, Secret) else password()
+
     def _new_client(self) -> PortalClient:
         return PortalClient(
             self.base_url,
             self.user,
-            self._password.reveal,
+            self._reveal,
             settings=self.settings,
             timeouts=self.timeouts,
             budget=self.budget,
             cookies=self.cookies,
             require_italian=self.require_italian,
+            instance=self.instance,
         )
 
     async def export(
@@ -134,11 +266,16 @@ class AsyncPortal:
 
         Exports are serialised. Raises :class:`~archid.portal.errors.PortalError`
         subclasses; on cancellation the browser is killed before the
-        ``Cancelled`` propagates.
+        ``Cancelled`` propagates. During a portal hold it raises the held
+        error's class at once, without a browser or a login; a failure that
+        calls for a hold starts one.
         """
         if self._closed:
             raise RuntimeError("the portal is closed")
         async with self._lock:
+            held = self.hold
+            if held is not None:
+                raise held.again()
             self._set_idle_deadline(math.inf)
             if self._client is None:
                 self._client = self._new_client()
@@ -149,6 +286,14 @@ class AsyncPortal:
                 return await trio.to_thread.run_sync(
                     client.export, export_type, out_dir, abandon_on_cancel=True
                 )
+            except PermanentPortalError as exc:
+                if exc.hold:
+                    self._start_hold(exc)
+                    # Nothing will use the browser before the hold lifts. Shielded:
+                    # a cancel here must not leave it half closed.
+                    with trio.CancelScope(shield=True):
+                        await trio.to_thread.run_sync(client.close_browser)
+                raise
             except Exception:
                 # The thread finished with an error; the client dealt with its browser.
                 raise

@@ -31,7 +31,7 @@ def _owned_by_us(pid: int) -> bool:
         environ = Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return False
-    prefix = f"{TAG_VARIABLE}={os.getpid()}-".encode()
+    prefix = f"{TAG_VARIABLE}={os.getpid()}.".encode()
     return any(item.startswith(prefix) for item in environ.split(b"\0"))
 
 
@@ -121,3 +121,24 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> No
     with trio.fail_after(timeout):
         while not condition():
             await trio.sleep(0.02)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_config(folder: Path, url: str, *, password: str = "komet") -> Path:
+    """A config.toml for ``archid`` against the simulator, its database in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "password").write_text(password + "\n")
+    path = folder / "config.toml"
+    path.write_text(
+        f'[portal]\nurl = "{url}"\nusername = "agent"\npassword_file = "password"\n'
+        'verify_tls = false\n\n[database]\npath = "mirror.sqlite3"\n'
+    )
+    return path
+
+
+@pytest.fixture
+def config_file(sim: SimServer, tmp_path: Path) -> Path:
+    """A configuration whose state folder (database, ledger, session) is ``tmp_path/state``."""
+    return write_config(tmp_path / "state", sim.url)

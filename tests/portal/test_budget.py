@@ -87,3 +87,36 @@ def test_default_ledger_sits_next_to_the_database(tmp_path: Path) -> None:
     )
     assert default_ledger_path(config) == tmp_path / "data" / "login-budget.json"
     assert LoginBudget.from_config(config).limit == 10
+
+
+def test_the_daemons_clock_is_handed_down_and_the_day_ends_at_midnight_in_rome(
+    tmp_path: Path,
+) -> None:
+    config = Config(
+        portal=PortalConfig(url="http://x/Archibald/", username="u", password=Secret("p")),
+        database=DatabaseConfig(path=tmp_path / "archid.sqlite3"),
+    )
+    # 23:30 UTC on 28 March: Rome is at 00:30 on the 29th, the night its clocks
+    # move to summer time, so the next midnight there is 22:00 UTC on the 29th.
+    clock = FakeClock(datetime(2026, 3, 28, 23, 30, tzinfo=UTC))
+    budget = LoginBudget.from_config(config, now=clock)
+    assert budget.today().isoformat() == "2026-03-29"
+    assert budget.next_day() == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+    for _ in range(budget.limit):
+        budget.spend()
+    assert budget.remaining() == 0
+    # The wall clock steps back an hour (NTP): still the same Rome day, still spent.
+    clock.moment = datetime(2026, 3, 28, 23, 5, tzinfo=UTC)
+    assert budget.remaining() == 0
+    clock.moment = budget.next_day()
+    assert budget.remaining() == budget.limit
+    # Stepping back across midnight shows the earlier day's count again.
+    clock.moment = datetime(2026, 3, 28, 23, 5, tzinfo=UTC)
+    assert budget.remaining() == 0
+
+
+def test_the_ledger_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    LoginBudget(path, 3).spend()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.json", "ledger.json.lock"]
