@@ -33,6 +33,7 @@ from archid.daemon.sqlite_state import SqliteState
 from archid.daemon.sync import SyncJob
 from archid.portal.errors import PortalError
 from archid.portal.probe import probe, tls_verification
+from archid.portal.processes import reap_leftovers
 from archid.portal.session import AsyncPortal
 from archid.store import StoreError, open_from_config
 
@@ -119,12 +120,18 @@ async def _serve(
 ) -> None:
     # The one clock: the store, the scheduler, the worker and the health read it.
     clock = WallClock()
+    killed = reap_leftovers(config.database.path)
+    if killed:
+        log.warning(
+            "killed %d browser process(es) a dead archid on this database left running",
+            len(killed),
+        )
     db = open_from_config(config.database, clock=clock.now_datetime)
     state = SqliteState(db, config.database.busy_timeout)
     writer = StateWriter(state)
     workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
     try:
-        async with AsyncPortal.from_config(config) as portal:
+        async with AsyncPortal.from_config(config, now=clock.now_datetime) as portal:
 
             async def portal_answers() -> bool:
                 try:
@@ -137,13 +144,13 @@ async def _serve(
             job = SyncJob(portal, db, config, events, workdir, clock, writer.record_failed_run)
             daemon = Daemon(
                 config, job, state, probe=portal_answers, clock=clock, notifier=notifier,
-                events=events, writer=writer, on_cut_off=job.cut_off,
+                events=events, writer=writer, on_cut_off=job.cut_off, portal=portal,
             )  # fmt: skip
             async with trio.open_nursery() as nursery:
                 await nursery.start(portal.run)
                 await nursery.start(daemon.run)  # sends READY=1
                 task_status.started(daemon)
-                await _handle_signals(signals, daemon, job, config_path, notifier)
+                await _handle_signals(signals, daemon, job, portal, config_path, notifier)
                 nursery.cancel_scope.cancel()
     finally:
         notifier.stopping()
@@ -158,11 +165,13 @@ async def _serve(
 _RESTART_ONLY = ("portal", "database", "browser", "control", "metrics")
 
 
-def _reload(daemon: Daemon, job: SyncJob, config: Config) -> None:
+def _reload(daemon: Daemon, job: SyncJob, config: Config, portal: AsyncPortal) -> None:
     old = daemon.config
     pending = [name for name in _RESTART_ONLY if getattr(old, name) != getattr(config, name)]
     daemon.reconfigure(config)
     job.config = config
+    if old != config and portal.resume("the configuration changed") is not None:
+        daemon.channel.wake()
     if pending:
         log.warning("changes to [%s] take effect at the next restart", "], [".join(pending))
 
@@ -171,6 +180,7 @@ async def _handle_signals(
     signals: AsyncIterator[int],
     daemon: Daemon,
     job: SyncJob,
+    portal: AsyncPortal,
     config_path: Path,
     notifier: Notifier,
 ) -> None:
@@ -183,7 +193,7 @@ async def _handle_signals(
             except ConfigError as exc:
                 log.error("configuration not reloaded, keeping the running one: %s", exc)
             else:
-                _reload(daemon, job, config)
+                _reload(daemon, job, config, portal)
             notifier.send("READY=1")
             continue
         log.warning("%s received: stopping", signal.Signals(signum).name)

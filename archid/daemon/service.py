@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 import trio
 
@@ -43,6 +43,7 @@ from archid.daemon.scheduler import Scheduler, system_load
 from archid.daemon.sessions import Sessions
 from archid.daemon.state import DaemonState, Pauses
 from archid.daemon.worker import CutOff, DeadLetter, SyncJob, Worker
+from archid.portal.hold import PortalHold
 from archid.records import ExportType
 
 log = logging.getLogger("archid.daemon")
@@ -51,6 +52,19 @@ log = logging.getLogger("archid.daemon")
 MANUAL_PRIORITY = 100
 #: seconds the state writer has at stop to write what is left
 FLUSH_LIMIT = 5.0
+
+
+#: seconds between looks at a portal hold, so a next-day or password-file lift is seen
+HOLD_CHECK_INTERVAL = 60.0
+
+
+class HeldPortal(Protocol):
+    """What the daemon needs of the portal to honour a portal hold."""
+
+    @property
+    def hold(self) -> PortalHold | None: ...
+
+    def resume(self, why: str) -> PortalHold | None: ...
 
 
 class CommandError(Exception):
@@ -74,8 +88,11 @@ class Daemon:
         breaker_threshold: int = 5,
         writer: StateWriter | None = None,
         on_cut_off: Callable[[CutOff], None] = lambda cut: None,
+        portal: HeldPortal | None = None,
     ) -> None:
         self.config = config
+        self._portal = portal
+        self._held = self.portal_hold() is not None
         self._state = state
         self.writer = writer or StateWriter(state)
         if self.writer.state is not state:
@@ -144,6 +161,7 @@ class Daemon:
                     await nursery.start(self.worker.run)
                     await nursery.start(self.breaker.run)
                     await nursery.start(self.sessions.run)
+                    nursery.start_soon(self._watch_hold)
                     # READY first, then the watchdog and STATUS: systemd reads them in order.
                     self.notifier.ready()
                     await nursery.start(self.notifier.watchdog)
@@ -157,6 +175,28 @@ class Daemon:
                     if not await self.writer.flush():
                         log.error("daemon state not saved at stop: the last changes are lost")
                 keeper.cancel_scope.cancel()
+
+    async def _watch_hold(self) -> None:
+        """Look at the portal hold now and then: its lifts (the next portal
+        day, a changed password file) happen when someone looks."""
+        while True:
+            await trio.sleep(HOLD_CHECK_INTERVAL)
+            self._hold_changed()
+
+    def _hold_changed(self) -> None:
+        held = self.portal_hold() is not None
+        if held != self._held:
+            self._held = held
+            self.channel.wake()
+            self.notifier.status(self.status_line())
+
+    def portal_hold(self) -> PortalHold | None:
+        """The portal hold in force (no sync starts while there is one), or ``None``."""
+        try:
+            return None if self._portal is None else self._portal.hold
+        except Exception:  # a broken hold file must not stop the daemon
+            log.exception("could not read the portal hold")
+            return None
 
     async def _report(
         self, ready: trio.Event, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -214,6 +254,7 @@ class Daemon:
                 "types": sorted(str(t) for t in self._pauses.types),
             },
             "breaker": str(self.breaker.state),
+            "portal_hold": None if (hold := self.portal_hold()) is None else hold.describe(),
             "sessions": len(self.sessions),
             "next_due": {
                 str(t): self.scheduler.ready_at(t)
@@ -234,6 +275,9 @@ class Daemon:
         parts = [doing, f"queue {len(self.channel)}"]
         if self.breaker.state is not BreakerState.CLOSED:
             parts.append(f"breaker {self.breaker.state}")
+        hold = self.portal_hold()
+        if hold is not None:
+            parts.append(f"portal hold ({hold.kind}): lifts when {hold.lifts}")
         if self._pauses.everything:
             parts.append("paused")
         elif self._pauses.types:
@@ -274,7 +318,11 @@ class Daemon:
             self._set_pauses(Pauses(self._pauses.everything, self._pauses.types | {export_type}))
 
     def resume(self, export_type: ExportType | None = None) -> None:
+        """Start syncs again (of one type, or all); resuming all also lifts a portal hold."""
         if export_type is None:
+            if self._portal is not None and self.portal_hold() is not None:
+                self._portal.resume("an admin resumed")
+                self._held = False
             self._set_pauses(Pauses())
         else:
             self._set_pauses(Pauses(self._pauses.everything, self._pauses.types - {export_type}))
@@ -345,7 +393,11 @@ class Daemon:
     # -- internals -------------------------------------------------------------------
 
     def _eligible(self, request: Request) -> bool:
-        return not self._pauses_cover(request.type) and not self.sessions.holds(request)
+        return (
+            not self._pauses_cover(request.type)
+            and not self.sessions.holds(request)
+            and self.portal_hold() is None
+        )
 
     def _pauses_cover(self, export_type: ExportType) -> bool:
         return self._pauses.covers(export_type)

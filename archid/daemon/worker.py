@@ -28,8 +28,6 @@ from archid.daemon.events import Event, EventBus, EventKind
 from archid.daemon.health import Health
 from archid.daemon.queue import PriorityChannel, Request
 from archid.daemon.scheduler import Scheduler
-from archid.exports.errors import EmptyPdf, NotAPdf, TruncatedPdf
-from archid.portal.errors import TransientPortalError
 from archid.records import ExportType
 
 log = logging.getLogger("archid.worker")
@@ -95,11 +93,6 @@ class SyncJob(Protocol):
     def __call__(self, request: Request, run_id: int, attempt: int) -> Awaitable[SyncResult]: ...
 
 
-# The portal's and the parser's hierarchies do not carry the marker yet;
-# until they do, these of their branches are the transient ones.
-_UNMARKED_TRANSIENT = (TransientPortalError, NotAPdf, TruncatedPdf, EmptyPdf)
-
-
 def is_transient(exc: BaseException) -> bool:
     """Whether trying again later may help: the failure says so.
 
@@ -109,9 +102,7 @@ def is_transient(exc: BaseException) -> bool:
     retried.
     """
     marked = getattr(exc, "transient", None)
-    if isinstance(marked, bool):
-        return marked
-    return isinstance(exc, _UNMARKED_TRANSIENT)
+    return marked if isinstance(marked, bool) else False
 
 
 def backoff(retry: RetryConfig, attempt: int, rng: random.Random) -> float:
@@ -213,6 +204,11 @@ class Worker:
                     )
                     self._note_failure(request, failure)
                     self._breaker.failed(failure.transient)
+                    if getattr(exc, "hold", False):
+                        # The portal is on hold (wrong password, blocked, budget
+                        # spent): the request waits for the hold to lift.
+                        self._channel.put(request)
+                        break
                     if not failure.transient or attempt > self.retry.retries:
                         self._give_up(request, started, history)
                         break

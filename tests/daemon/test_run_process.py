@@ -494,3 +494,30 @@ def test_a_full_disk_is_said_as_such_and_the_daemon_serves_on(
     # Every attempt is in the log, the first one too (it starts before READY=1).
     assert "customers sync started (attempt 1)" in log
     assert "customers sync started (attempt 2)" in log
+
+
+def test_a_wrong_password_holds_the_portal_after_one_login_and_a_fixed_file_lifts_it(
+    sim: SimServer, tmp_path: Path, start_daemon: Callable[..., Daemon]
+) -> None:
+    types = list(ExportType)
+    config = write_config(tmp_path, sim.url, types)
+    (tmp_path / "password").write_text("not-the-password\n")
+    daemon = start_daemon(config)
+    daemon.receive(lambda m: "READY=1" in m, 30, "READY=1")
+    daemon.receive(lambda m: "portal hold (WrongCredentials)" in m, 60, "STATUS with the hold")
+    attempts = sim.portal.login_attempts
+    assert attempts == 1
+    # Six types are due: none of them tries to log in while the portal is held,
+    # and none becomes a dead letter.
+    daemon.wait_until(lambda: "lifts when" in daemon.log(), 10, "the hold's log line")
+    assert sim.portal.login_attempts == 1
+    assert daemon.rows("SELECT count(*) FROM dead_letters") in ([(0,)], [])
+    # The operator fixes the file and reloads: every type syncs, at once.
+    (tmp_path / "password").write_text(PASSWORD + "\n")
+    fixed = time.monotonic()
+    daemon.process.send_signal(signal.SIGHUP)
+    daemon.wait_until(lambda: daemon.ok_runs() == {str(t) for t in types}, 120, "all six synced")
+    assert time.monotonic() - fixed < 90
+    assert sim.portal.login_attempts == 2
+    assert PASSWORD not in daemon.log()
+    daemon.stop()
