@@ -28,24 +28,31 @@
   probable format change when most of its cells are bad;
 * ``spec.finish`` makes the record or a :class:`Drop`, counted by reason.
 
-With ``workers`` > 1 a large file is split on cycle boundaries into
-chunks parsed by that many processes; records still come in file order
-and memory stays bounded (a few chunks in flight). The processes are
-started with ``spawn`` (safe under threads), so a script that asks for
-workers must guard its entry point with ``if __name__ == "__main__"``.
+With ``workers`` > 1 a file of :data:`PARALLEL_MIN_PAGES` pages or more
+is split on cycle boundaries into chunks parsed by this process and
+``workers - 1`` helper processes; records still come in file order and
+memory stays bounded (a few chunks in flight). The helpers are started
+afresh (``python -c``, not forked: the caller may run threads) and import
+archid's parser only, not the caller's main module: a script that asks
+for workers needs no ``if __name__ == "__main__"`` guard, and a helper
+starts in a seventh of a second. A helper that dies costs nothing but
+time: its chunks are parsed by this process.
 """
 
 from __future__ import annotations
 
-import math
-import multiprocessing
+import contextlib
+import json
 import os
 import pickle
 import re
+import subprocess
+import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -63,12 +70,18 @@ from archid.records import ExportType, Record
 
 __all__ = ["PARALLEL_MIN_PAGES", "match_headers", "normalise_header", "parse_export"]
 
-PARALLEL_MIN_PAGES = 1000
-"""Files shorter than this are parsed in one process whatever ``workers`` says:
-starting processes costs more than they save (measured: the 630-page DDT export
-of the simulator parses in 0.7 s in one process and in 1.0 to 1.3 s in two)."""
-_CHUNK_PAGES = 600
-"""Pages per chunk of a parallel parse (rounded to whole cycles)."""
+PARALLEL_MIN_PAGES = 200
+"""Files shorter than this are parsed in one process whatever ``workers`` says: a
+helper process takes about 0.15 s to start, about what the simulator's 35-page
+invoices export takes to parse, and pays off from 200 to 300 pages."""
+_CHUNK_PAGES = 64
+"""Pages per chunk of a parallel parse (rounded to whole cycles): small, so that
+the processes finish together and the first records come early."""
+_CHUNKS_PER_WORKER = 8
+"""At least this many chunks per process where chunks of :data:`_CHUNK_PAGES` would be fewer."""
+_LOCAL_AHEAD_PAGES = 320
+"""Pages (in whole chunks, two at least) the parsing process may hold parsed while
+an earlier chunk is not done: enough to keep it busy while a helper starts."""
 
 #: A column whose bad cells are more than this share of its non-empty cells,
 #: and at least :data:`_FORMAT_CHANGE_MIN` of them, has probably changed format.
@@ -461,7 +474,7 @@ def parse_export(
                 summary = {}
                 tally = _Tally.empty(len(table.headers))
                 for records in _run_parallel(
-                    job, table, workers, stats, table_stats, summary, tally
+                    job, spec, table, workers, stats, table_stats, summary, tally
                 ):
                     for record in records:
                         stats.records += 1
@@ -505,9 +518,11 @@ class _Job:
         ref: ExportType | ExportSpec = spec.type
         if SPECS.get(spec.type) is not spec:
             try:
-                pickle.dumps(spec)
+                pickled = pickle.dumps(spec)
             except (pickle.PicklingError, AttributeError, TypeError):
                 return None  # a spec made of lambdas: parse in this process
+            if b"__main__" in pickled:
+                return None  # the helpers do not import the caller's main module
             ref = spec
         return _Job(
             str(path), ref, tuple(match.columns), absent, table.pages_headers, table.header_starts
@@ -531,7 +546,7 @@ _OPEN: dict[tuple[str, int, int], PdfPages] = {}
 
 
 def _parse_chunk(job: _Job, start: int, stop: int) -> _Chunk:
-    """Parse pages ``start`` to ``stop`` (a whole number of cycles) in a worker process."""
+    """Parse pages ``start`` to ``stop`` (a whole number of cycles) in a helper process."""
     from archid.exports import SPECS
 
     spec = SPECS[job.spec] if isinstance(job.spec, ExportType) else job.spec
@@ -543,16 +558,267 @@ def _parse_chunk(job: _Job, start: int, stop: int) -> _Chunk:
             old.close()
         _OPEN.clear()
         pdf = _OPEN[key] = open_pdf(Path(job.path))
+    return _parse_pages(job, spec, pdf, start, stop)
+
+
+class _GaveUp(Exception):
+    """A parse stopped because another process finished the same chunk first."""
+
+
+def _parse_pages(
+    job: _Job,
+    spec: ExportSpec,
+    pdf: PdfPages,
+    start: int,
+    stop: int,
+    give_up: Callable[[], bool] | None = None,
+) -> _Chunk:
+    """Parse pages ``start`` to ``stop`` (a whole number of cycles) of ``pdf``.
+
+    Raises :class:`_GaveUp` when ``give_up``, asked after each record, says so.
+    """
     table = Table(pdf, range(start, stop), job.cycle, job.starts)
     converter = _Converter(
         spec, job.columns, job.absent, table.headers, table.header_pages, table.name
     )
-    records = list(converter.run(table.rows()))
+    if give_up is None:
+        records = list(converter.run(table.rows()))
+    else:
+        records = []
+        for record in converter.run(table.rows()):
+            if give_up():
+                raise _GaveUp
+            records.append(record)
     return _Chunk(records, table.stats, table.summary, converter.dropped, converter.tally)
+
+
+#: A chunk's pages: first (0-based) and last + 1.
+Range = tuple[int, int]
+
+
+class _HelperGone(Exception):
+    """A helper process ended before it replied: its chunks are parsed here instead."""
+
+
+# A helper's command: the caller's import path, then the serving loop.
+_HELPER = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from archid.exports.parse import _serve; _serve()"
+)
+
+
+def _serve() -> None:
+    """A helper process: read ``(job, start, stop)`` requests from stdin until it
+    ends, and write ``(True, chunk)`` or ``(False, exception)`` to stdout for each."""
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not land in the replies
+    requests = sys.stdin.buffer
+    while True:
+        try:
+            job, start, stop = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            reply = pickle.dumps((True, _parse_chunk(job, start, stop)), pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            reply = pickle.dumps((False, exc), pickle.HIGHEST_PROTOCOL)
+        replies.write(reply)
+        replies.flush()
+
+
+class _Helper:
+    """A helper process (:func:`_serve`) and the futures of the chunks it owes, in order.
+
+    A thread reads its replies, sets their futures and then calls ``replied``.
+    """
+
+    def __init__(self, replied: Callable[[], None]) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _HELPER, json.dumps(sys.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._replied = replied
+        self._owed: deque[Future[_Chunk]] = deque()
+        self._lock = threading.Lock()
+        self.gone = False
+        """The process ended (or its pipe broke): hand it nothing more."""
+        # A daemon thread: an interpreter exiting with a parse left unfinished
+        # must not wait for a reply that will never come.
+        self._reader = threading.Thread(target=self._read, name="archid-parse-helper", daemon=True)
+        self._reader.start()
+
+    @property
+    def owed(self) -> int:
+        """Chunks handed to this helper and not replied to yet."""
+        return len(self._owed)
+
+    def submit(self, job: _Job, start: int, stop: int) -> Future[_Chunk]:
+        future: Future[_Chunk] = Future()
+        with self._lock:
+            self._owed.append(future)
+        pipe = self._process.stdin
+        assert pipe is not None
+        try:
+            pickle.dump((job, start, stop), pipe, pickle.HIGHEST_PROTOCOL)
+            pipe.flush()
+        except OSError:
+            self._fail()  # the process is gone; the reader may not have seen it yet
+        return future
+
+    def _read(self) -> None:
+        pipe = self._process.stdout
+        assert pipe is not None
+        while True:
+            try:
+                ok, value = pickle.load(pipe)
+            except Exception:  # the end of the pipe, or a reply cut short
+                break
+            with self._lock:
+                future = self._owed.popleft()
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+            self._replied()
+        self._fail()
+
+    def _fail(self) -> None:
+        with self._lock:
+            self.gone = True
+            owed, self._owed = self._owed, deque()
+        code = self._process.poll()
+        for future in owed:
+            future.set_exception(_HelperGone(f"a parse helper process ended (exit code {code})"))
+
+    def close(self) -> None:
+        """End the process, at once: it holds nothing worth finishing (a chunk it
+        is in the middle of is one this process parsed itself or no longer needs),
+        and an interpreter's orderly exit takes tens of milliseconds."""
+        self._process.kill()
+        with contextlib.suppress(OSError):
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+        self._process.wait()
+        self._reader.join()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+class _Schedule:
+    """Who parses which chunk of a parallel parse, and the chunks handed out, in file order.
+
+    This process is warm (imported, the file open) while a helper takes a
+    seventh of a second to start: it parses the first chunk, and then the
+    next one whenever the oldest chunk is a helper's that is not done yet.
+    A helper is handed its next chunk as soon as it replies (from its reader
+    thread), one at a time. When this process may not parse further ahead
+    (at most :data:`_LOCAL_AHEAD_PAGES` pages parsed here, and one chunk per
+    helper, wait to be yielded: memory stays bounded) or nothing is left to
+    hand out, it parses the oldest chunk too rather than wait for it: its
+    helper may be starved of CPU by other processes. The first to finish wins.
+    """
+
+    def __init__(self, job: _Job, spec: ExportSpec, pdf: PdfPages, chunks: list[Range]) -> None:
+        self._job = job
+        self._spec = spec
+        self._pdf = pdf
+        self._queue = iter(chunks)
+        self._ahead = max(2, _LOCAL_AHEAD_PAGES // (chunks[0][1] - chunks[0][0]))
+        # (pages, future, parsed here); futures of chunks parsed here are made
+        # done here, so that an error is raised in its turn, after earlier chunks.
+        self._order: deque[tuple[Range, Future[_Chunk], bool]] = deque()
+        self._lock = threading.Lock()
+        self.helpers: list[_Helper] = []
+
+    def start(self, helpers: int) -> None:
+        """Start ``helpers`` processes; parse the first chunk while they start."""
+        first = self._claim()
+        # If no helper process can start, this one parses every chunk.
+        with contextlib.suppress(OSError):
+            for _ in range(helpers):
+                self.helpers.append(_Helper(self._hand_out))
+        self._hand_out()
+        if first is not None:
+            self._parse(*first)
+
+    def next_chunk(self) -> _Chunk | None:
+        """The next chunk in file order, parsing chunks here while the helpers' are not
+        done; None at the end."""
+        order = self._order
+        while True:
+            with self._lock:
+                busy = bool(order) and not order[0][1].done()
+                ahead = sum(here for _, _, here in order)
+            if not order or (busy and ahead < self._ahead):
+                taken = self._claim()
+                if taken is not None:
+                    self._parse(*taken)
+                    continue
+                if not order:
+                    return None
+            with self._lock:
+                pages, future, _ = order.popleft()
+            if not future.done():
+                future = self._steal(pages, future)  # rather than wait
+            if isinstance(future.exception(), _HelperGone):
+                future = Future()
+                self._parse(pages, future)
+            chunk = future.result()
+            self._hand_out()  # a helper may have been held back by the bound on memory
+            return chunk
+
+    def _steal(self, pages: Range, theirs: Future[_Chunk]) -> Future[_Chunk]:
+        """A helper's chunk parsed here, or ``theirs`` if the helper replies first
+        (both read the same).
+
+        A parse error here is left for the helper's reply to report (or for
+        the parse that follows the helper's death), so that it is raised once.
+        """
+
+        def replied() -> bool:
+            return theirs.done() and not isinstance(theirs.exception(), _HelperGone)
+
+        mine: Future[_Chunk] = Future()
+        try:
+            mine.set_result(_parse_pages(self._job, self._spec, self._pdf, *pages, replied))
+        except Exception:  # _GaveUp, or the error the helper's reply will hold too
+            theirs.exception()  # wait for that reply (or the helper's death)
+            return theirs
+        return mine
+
+    def _claim(self) -> tuple[Range, Future[_Chunk]] | None:
+        """The next chunk, for this process to parse; None if every chunk is handed out."""
+        with self._lock:
+            pages = next(self._queue, None)
+            if pages is None:
+                return None
+            future: Future[_Chunk] = Future()
+            self._order.append((pages, future, True))
+            return pages, future
+
+    def _parse(self, pages: Range, done: Future[_Chunk]) -> None:
+        try:
+            done.set_result(_parse_pages(self._job, self._spec, self._pdf, *pages))
+        except Exception as exc:
+            done.set_exception(exc)
+
+    def _hand_out(self) -> None:
+        with self._lock:
+            for helper in self.helpers:
+                if helper.gone or helper.owed:
+                    continue
+                if len(self._order) >= self._ahead + len(self.helpers) + 1:
+                    return  # memory: wait until this process yields a chunk
+                pages = next(self._queue, None)
+                if pages is None:
+                    return
+                self._order.append((pages, helper.submit(self._job, *pages), False))
 
 
 def _run_parallel(
     job: _Job,
+    spec: ExportSpec,
     table: Table,
     workers: int,
     stats: ParseStats,
@@ -560,35 +826,25 @@ def _run_parallel(
     summary: dict[str, str],
     tally: _Tally,
 ) -> Iterator[list[Record]]:
-    """Each chunk's records, in file order, parsed ``workers`` chunks at a time."""
+    """Each chunk's records, in file order, parsed by this process and ``workers - 1``
+    helper processes (see :class:`_Schedule`)."""
     length = table.cycle_length
     cycles = table.page_count // length
-    per_chunk = max(1, min(_CHUNK_PAGES // length, math.ceil(cycles / workers)))
-    bounds = [
+    per_chunk = max(1, min(_CHUNK_PAGES // length, cycles // (_CHUNKS_PER_WORKER * workers)))
+    chunks = [
         (first * length, min(first + per_chunk, cycles) * length)
         for first in range(0, cycles, per_chunk)
     ]
-    # spawn, not fork: the caller may run threads (trio, the daemon) that a
-    # forked child would inherit in an undefined state.
-    context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    pending: deque[Future[_Chunk]] = deque()
-    queue = iter(bounds)
+    schedule = _Schedule(job, spec, table.pdf, chunks)
     try:
-        for start, stop in queue:
-            pending.append(executor.submit(_parse_chunk, job, start, stop))
-            if len(pending) > workers:
-                break
-        while pending:
-            chunk = pending.popleft().result()
-            for start, stop in queue:
-                pending.append(executor.submit(_parse_chunk, job, start, stop))
-                break
+        schedule.start(workers - 1)
+        while (chunk := schedule.next_chunk()) is not None:
             _merge(chunk, stats, table_stats, summary)
             tally.add(chunk.tally)
             yield chunk.records
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        for helper in schedule.helpers:
+            helper.close()
 
 
 def _merge(chunk: _Chunk, stats: ParseStats, totals: TableStats, summary: dict[str, str]) -> None:

@@ -22,12 +22,14 @@ is skipped without being parsed. Two ways of reading a stream:
 
 * the **lean path**, for streams whose graphics are only rectangles painted
   right away under an identity CTM (the portal's exports): rectangles are
-  found by one regular expression run over the *reversed* stream, where
+  found by regular expressions run over the *reversed* stream, where
   each ``re`` comes before its operands so the pattern starts with a
-  literal and the regex engine skips ahead by fast search; text objects by
-  one forward pattern starting with ``BT``. The commonest text object,
-  one cell line ``BT /FNT0 9.75 Tf x y Td <glyphs> Tj ET``, is matched
-  whole; any other goes through the text-object tokenizer;
+  literal and the regex engine skips ahead by fast search (one for fills
+  and one for clips, the portal's only kinds, else one for any paint);
+  text objects by one forward pattern starting with ``BT``. The commonest
+  text object, one cell line ``BT /FNT0 9.75 Tf x y Td <glyphs> Tj ET``,
+  is matched whole (on a page made only of those, all of them at once);
+  any other goes through the text-object tokenizer;
 * the **full interpreter** otherwise (a ``cm``, path operators, text state
   set outside text objects, inline images): one scanner that finds the
   next operator of interest in stream order.
@@ -58,6 +60,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+import operator
 import os
 import re
 import zlib
@@ -256,13 +259,35 @@ _LEAN_RECTS = re.compile(
     rb"(f|\*f|F|B|\*B|b|\*b|S|s|n\s+W|n\s+\*W|n)\s+er\s+" + _RNUM + rb"\s+" + _RNUM
     + rb"\s+" + _RNUM + rb"\s+" + _RNUM + _END
 )  # fmt: skip
+# The portal paints every rectangle with f or uses it as a clip (W n): a
+# pattern for each starts with one literal, which makes them together three
+# times as fast as _LEAN_RECTS; a stream with other rectangles falls back to it.
+_LEAN_FILLS = re.compile(
+    rb"f\s+er\s+" + _RNUM + rb"\s+" + _RNUM + rb"\s+" + _RNUM + rb"\s+" + _RNUM + _END
+)
+_LEAN_CLIPS = re.compile(
+    rb"n\s+W\s+er\s+" + _RNUM + rb"\s+" + _RNUM + rb"\s+" + _RNUM + rb"\s+" + _RNUM + _END
+)
 # In the reversed stream: cm, Tc, Tw, Tz, TL, Ts, TD, BI, Do and the path
 # operators m l c v y h.
 _LEAN_BLOCKERS = re.compile(rb"mc|cT|wT|zT|LT|sT|DT|IB|oD|m\s|l\s|c\s|v\s|y\s|h\s")
+# Every blocker holds one of these letters, or is TD. A test at a quarter
+# of the cost of the search, which the portal's streams pass: keep only
+# these letters, T, D and white space (bytes.translate); if no letter is
+# left and no T is next to a D, nothing can match.
+_BLOCKER_LETTERS = b"mcwzLsIolvyh"
+_NOT_KEPT = bytes(range(256)).translate(None, _BLOCKER_LETTERS + b"TD \t\r\n\f\x00")
+_NOT_BLOCKER_LETTERS = bytes(range(256)).translate(None, _BLOCKER_LETTERS)
 _LEAN_TEXT = re.compile(
     rb"BT\s*/([^" + _DELIM + rb"]+)\s*(" + _NUM + rb")\s+Tf\s+(" + _NUM + rb")\s+("
     + _NUM + rb")\s+Td\s*(?:<([0-9A-Fa-f\s]*)>|(" + _LITERAL + rb"))\s*Tj\s*ET" + _END
     + rb"|BT" + _END
+)  # fmt: skip
+# _LEAN_TEXT's first alternative, found all at once where each BT starts one
+# (a cell line drawn after a newline, as the portal does).
+_LEAN_CELLS = re.compile(
+    rb"\nBT\s*/([^" + _DELIM + rb"]+)\s*(" + _NUM + rb")\s+Tf\s+(" + _NUM + rb")\s+("
+    + _NUM + rb")\s+Td\s*(?:<([0-9A-Fa-f\s]*)>|(" + _LITERAL + rb"))\s*Tj\s*ET" + _END
 )  # fmt: skip
 _DELIMITERS = frozenset(b" \t\r\n\f\x00[]()<>{}/%")
 # A dimension this close to the page's is a background, not a rule.
@@ -335,13 +360,25 @@ def _multiply(m: _Matrix, n: _Matrix) -> _Matrix:
 class _Font:
     """A pdfminer font with the measurements the collector needs, cached per string."""
 
-    __slots__ = ("_cache", "_glyphs", "font", "single_byte")
+    __slots__ = ("_cache", "_glyphs", "_hex_cache", "font", "single_byte")
 
     def __init__(self, font: PDFFont) -> None:
         self.font = font
         self.single_byte = not font.is_multibyte()
         self._glyphs: dict[int, tuple[str, float]] = {}
         self._cache: dict[bytes, tuple[str, float, int, int, int, bool]] = {}
+        self._hex_cache: dict[bytes, tuple[str, float, int, int, int, bool]] = {}
+
+    def measure_hex(self, digits: bytes) -> tuple[str, float, int, int, int, bool]:
+        """:meth:`measure` of the hex string ``<digits>``, cached by its digits
+        (which saves decoding the hex: most cell texts repeat)."""
+        found = self._hex_cache.get(digits)
+        if found is None:
+            found = self.measure(_hex(digits))
+            if len(self._hex_cache) >= _STRING_CACHE_LIMIT:
+                self._hex_cache.clear()
+            self._hex_cache[digits] = found
+        return found
 
     def measure(self, raw: bytes) -> tuple[str, float, int, int, int, bool]:
         """Text, width in em, glyph count, single-byte spaces (for Tw), unmapped glyphs,
@@ -381,6 +418,19 @@ class _Font:
         return char, float(self.font.char_width(cid))
 
 
+# (y, h) and (x, w) of a _LEAN_FILLS match (h, w, y, x), picked in C
+_Y_H = operator.itemgetter(2, 0)
+_X_W = operator.itemgetter(3, 1)
+
+
+def _lean_blocked(data: bytes, backwards: bytes) -> bool:
+    """Whether the stream does something the lean path does not follow."""
+    kept = data.translate(None, _NOT_KEPT)
+    if b"TD" not in kept and not kept.translate(None, _NOT_BLOCKER_LETTERS):
+        return False
+    return _LEAN_BLOCKERS.search(backwards) is not None
+
+
 class _Interpreter:
     """Runs one page's content stream into a :class:`PageText`."""
 
@@ -408,11 +458,8 @@ class _Interpreter:
         self.path: list[tuple[float, float, float, float]] = []
         self.point = (0.0, 0.0)
         self.start = (0.0, 0.0)
-        # the run being built: x0, x1, y, size, text pieces
-        self.run_x0 = self.run_x1 = self.run_y = self.run_size = 0.0
-        self.run_parts: list[str] = []
-        # where the run joins separately drawn pieces: (index in run_parts, x0, previous x1)
-        self.run_joins: list[tuple[int, float, float]] | None = None
+        # the pieces of text shown, in order, joined into runs at the end
+        self.pieces: list[_Piece] = []
         # whether any string shown holds a space glyph, and how many runs joined
         # two pieces across a gap read as a space
         self.drawn_spaces = False
@@ -423,9 +470,7 @@ class _Interpreter:
     def execute(self, data: bytes) -> None:
         """Run ``data``, a page's whole content stream."""
         backwards = data[::-1]
-        rects = _LEAN_RECTS.findall(backwards)
-        if len(rects) == data.count(b"re") and _LEAN_BLOCKERS.search(backwards) is None:
-            self._lean_rects(rects)
+        if not _lean_blocked(data, backwards) and self._lean_rects(data, backwards):
             self._lean_text(data)
             if not self.fontless:
                 self._finish()
@@ -465,11 +510,29 @@ class _Interpreter:
                 runs.append(run)
         page.runs = runs
 
-    def _lean_rects(self, rects: list[tuple[bytes, ...]]) -> None:
+    def _flush(self) -> None:
+        """Join the pieces shown so far into the page's runs."""
+        runs, spaced = _runs(self.pieces)
+        self.page.runs.extend(runs)
+        self.spaced_joins += spaced
+        self.pieces = []
+
+    def _lean_rects(self, data: bytes, backwards: bytes) -> bool:
+        """Add the edges of the stream's rectangles, if each is painted right away
+        or is a clip (the lean path's condition); else add nothing and return False."""
         # Rows share their y and height, columns their x and width: convert
         # each distinct pair once. Clips (n, W n) are not rules.
-        ys = {(y, h) for paint, h, _w, y, _x in rects if paint[0] != 110}
-        xs = {(x, w) for paint, _h, w, _y, x in rects if paint[0] != 110}
+        rects = data.count(b"re")
+        fills = _LEAN_FILLS.findall(backwards)
+        if len(fills) + len(_LEAN_CLIPS.findall(backwards)) == rects:
+            ys = set(map(_Y_H, fills))
+            xs = set(map(_X_W, fills))
+        else:
+            found = _LEAN_RECTS.findall(backwards)
+            if len(found) != rects:
+                return False
+            ys = {(y, h) for paint, h, _w, y, _x in found if paint[0] != 110}
+            xs = {(x, w) for paint, _h, w, _y, x in found if paint[0] != 110}
         page = self.page
         for edges, pairs, limit in (
             (page.y_edges, ys, page.height * _BACKGROUND),
@@ -480,8 +543,14 @@ class _Interpreter:
                 if abs(extent) < limit:
                     edges.append(start)
                     edges.append(start + extent)
+        return True
 
     def _lean_text(self, data: bytes) -> None:
+        cells = _LEAN_CELLS.findall(data)
+        if len(cells) == data.count(b"BT"):
+            # Every text object is one cell line (each BT starts a match).
+            self._lean_cells(cells)
+            return
         search = _LEAN_TEXT.search
         position = 0
         while True:
@@ -496,6 +565,39 @@ class _Interpreter:
                 position = self._text_object(data, position)
             else:
                 self._fast_text(m, 0)
+
+    def _lean_cells(self, cells: list[tuple[bytes, ...]]) -> None:
+        """Show each ``BT /F size Tf x y Td <…> Tj ET`` of a lean stream, in order.
+
+        What :meth:`_fast_text` and :meth:`_show` do, for the state of a lean
+        stream made only of such objects: identity matrices, no character or
+        word spacing, no rise, full horizontal scale.
+        """
+        fonts: dict[bytes, _Font | None] = {}
+        page = self.page
+        pieces = self.pieces
+        for name, size_r, x_r, y_r, hexa, literal in cells:
+            font = fonts.get(name)
+            if font is None and name not in fonts:
+                font = fonts[name] = self.fonts(name.decode("latin-1"))
+            if font is None:
+                self.fontless += bool(_literal(literal) if literal else _hex(hexa))
+                continue
+            # findall gives b"" for the alternative that did not match; a
+            # literal holds at least its parentheses.
+            measured = font.measure(_literal(literal)) if literal else font.measure_hex(hexa)
+            text, width, _count, _spaces, unmapped, has_space = measured
+            if has_space:
+                self.drawn_spaces = True
+            if unmapped:
+                page.unmapped += unmapped
+            if text:
+                size = float(size_r)
+                x0 = float(x_r)
+                x1 = x0 + width * size
+                if x1 < x0:
+                    x0, x1 = x1, x0
+                pieces.append((text, x0, x1, float(y_r), size))
 
     def _execute_full(self, data: bytes) -> None:
         search = _SCAN.search
@@ -737,56 +839,75 @@ class _Interpreter:
         self.tm = (ta, tb, tc, td, tx * ta + te, tx * tb + tf)
         if x1 < x0:
             x0, x1 = x1, x0
-        if not text:
-            return
-        parts = self.run_parts
+        if text:
+            self.pieces.append((text, x0, x1, y, size))
+
+
+#: A piece of text as shown: text, left and right edge, baseline, font size.
+_Piece = tuple[str, float, float, float, float]
+
+
+def _runs(pieces: list[_Piece]) -> tuple[list[TextRun], int]:
+    """The runs that ``pieces`` (in drawing order) make, and how many joins across a
+    gap were read as a space.
+
+    A piece joins the run before it if it is on its baseline, in its size,
+    and starts within :data:`JOIN_GAP` em of its end (or a little before:
+    kerning), or within :data:`SPACE_GAP` em with a space put between.
+    """
+    runs: list[TextRun] = []
+    spaced = 0
+    parts: list[str] = []
+    # where the run joins separately drawn pieces: (index in parts, x0, previous x1)
+    joins: list[Break] | None = None
+    run_x0 = run_x1 = run_y = em = 0.0
+    for text, x0, x1, y, size in pieces:
         if parts:
-            gap = x0 - self.run_x1
-            em = self.run_size
-            if abs(y - self.run_y) <= 0.1 * em and abs(size - em) <= 0.1 * em:
+            if abs(y - run_y) <= 0.1 * em and abs(size - em) <= 0.1 * em:
+                gap = x0 - run_x1
                 if -0.3 * em <= gap <= JOIN_GAP * em:
-                    self._join(x0)
+                    joins = joins or []
+                    joins.append((len(parts), x0, run_x1))
                     parts.append(text)
-                    self.run_x1 = max(x1, self.run_x1)
-                    return
+                    run_x1 = max(x1, run_x1)
+                    continue
                 if 0 < gap <= SPACE_GAP * em:
                     parts.append(" ")
-                    self._join(x0)
-                    self.spaced_joins += 1
+                    joins = joins or []
+                    joins.append((len(parts), x0, run_x1))
+                    spaced += 1
                     parts.append(text)
-                    self.run_x1 = x1
-                    return
-            self._flush()
-        self.run_x0, self.run_x1, self.run_y, self.run_size = x0, x1, y, size
-        self.run_parts = [text]
+                    run_x1 = x1
+                    continue
+            _add_run(runs, parts, joins, run_x0, run_x1, run_y, em)
+            joins = None
+        run_x0, run_x1, run_y, em = x0, x1, y, size
+        parts = [text]
+    if parts:
+        _add_run(runs, parts, joins, run_x0, run_x1, run_y, em)
+    return runs, spaced
 
-    def _join(self, x0: float) -> None:
-        """Note that the piece about to be appended at ``x0`` was drawn on its own."""
-        joins = self.run_joins
-        if joins is None:
-            joins = self.run_joins = []
-        joins.append((len(self.run_parts), x0, self.run_x1))
 
-    def _flush(self) -> None:
-        parts = self.run_parts
-        if parts:
-            text = "".join(parts)
-            self.run_parts = []
-            joins = self.run_joins
-            if joins is None:
-                if not text.isspace():
-                    self.page.runs.append(
-                        TextRun(self.run_x0, self.run_x1, self.run_y, self.run_size, text)
-                    )
-                return
-            self.run_joins = None
-            offsets = [0]
-            for part in parts:
-                offsets.append(offsets[-1] + len(part))
-            breaks = tuple((offsets[index], x0, x1) for index, x0, x1 in joins)
-            if not text.isspace():
-                run = TextRun(self.run_x0, self.run_x1, self.run_y, self.run_size, text, breaks)
-                self.page.runs.append(run)
+def _add_run(
+    runs: list[TextRun],
+    parts: list[str],
+    joins: list[Break] | None,
+    x0: float,
+    x1: float,
+    y: float,
+    size: float,
+) -> None:
+    text = "".join(parts)
+    if text.isspace():
+        return
+    if joins is None:
+        runs.append(TextRun(x0, x1, y, size, text))
+        return
+    offsets = [0]
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    breaks = tuple((offsets[index], left, right) for index, left, right in joins)
+    runs.append(TextRun(x0, x1, y, size, text, breaks))
 
 
 # -- the document ------------------------------------------------------------------

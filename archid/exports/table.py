@@ -160,6 +160,11 @@ def _x_key(run: TextRun) -> float:
 
 
 def _clean(text: str) -> str:
+    """``text`` stripped, inner whitespace collapsed to one space."""
+    # Most runs are one clean line: skip the regex. isprintable() is False
+    # for every whitespace character but the plain space.
+    if text.isprintable() and "  " not in text:
+        return text.strip()
     return _SPACES.sub(" ", text).strip()
 
 
@@ -266,16 +271,23 @@ class _Layout:
             if top - bottom >= _MIN_BAND * em
         ]
         bottoms = [-bottom for _, bottom in bands]  # ascending for bisect
-        placed: list[tuple[int, TextRun]] = []
+        # (band, run, _key(run), _x_key(run)): the keys computed once, and inline,
+        # as these two loops run for every run of every page
+        placed: list[tuple[int, TextRun, float, float]] = []
+        band_of = functools.partial(bisect.bisect_left, bottoms)
+        count = len(bands)
+        left_edge, right_edge = xs[0], xs[-1]
         for run in page.runs:
-            key = _key(run)
-            band = bisect.bisect_left(bottoms, -key)
-            if band >= len(bands) or not bands[band][1] <= key < bands[band][0]:
+            x0 = run.x0
+            key = run.y + 0.3 * run.size
+            band = band_of(-key)
+            if band >= count or not bands[band][1] <= key < bands[band][0]:
                 return None  # text outside the grid: the rules do not frame the table
-            if not xs[0] <= _x_key(run) < xs[-1]:
+            x_key = x0 + min(1.0, (run.x1 - x0) / 2)
+            if not left_edge <= x_key < right_edge:
                 return None
-            placed.append((band, run))
-        header_band = min(band for band, _ in placed)
+            placed.append((band, run, key, x_key))
+        header_band = min(band for band, _, _, _ in placed)
         columns = [
             (left, right)
             for left, right in itertools.pairwise(xs)
@@ -289,16 +301,23 @@ class _Layout:
         def column_of(x: float) -> int:
             return bisect.bisect_right(lefts, x) - 1
 
-        for band, whole in placed:
-            for run in _cut(whole, columns, column_of, tolerance):
-                column = column_of(_x_key(run))
-                if column < 0 or _x_key(run) >= columns[column][1]:
+        right_of = bisect.bisect_right
+        for band, whole, whole_key, whole_x_key in placed:
+            # most runs are one string, which _cut returns whole
+            parts = _cut(whole, columns, column_of, tolerance) if whole.breaks else (whole,)
+            for run in parts:
+                if run is whole:
+                    key, x_key = whole_key, whole_x_key
+                else:
+                    key, x_key = _key(run), _x_key(run)
+                column = right_of(lefts, x_key) - 1
+                if column < 0 or x_key >= columns[column][1]:
                     return None  # in the gap of a double rule
                 used.add(column)
                 if band == header_band:
                     header_runs.setdefault(column, []).append((run.y, run.x0, run.x1, run.text))
                 else:
-                    items.append(_Item(column, _key(run), run.y, run.x0, run.x1, run.text))
+                    items.append(_Item(column, key, run.y, run.x0, run.x1, run.text))
         # Columns with no text at all on the page are gaps between rules, not
         # columns; a column with data but no header keeps an empty header.
         kept = [c for c in range(len(columns)) if c in used]
@@ -561,7 +580,7 @@ class _Cycle:
                     row = count - 1  # below the last rule; cannot happen with rules
                 grid[row][offset + item.column].append((item.y, item.x, item.x1, item.text))
         em = max(page.em for page in self.pages)
-        rows = [[_lines(cell, em) for cell in row] for row in grid]
+        rows = [[_lines(cell, em) if cell else () for cell in row] for row in grid]
         while rows and not any(rows[-1]):
             rows.pop()  # bands below the last row (a background, the page's rules)
         return rows
@@ -620,6 +639,11 @@ class Table:
                 f"{pages.stop:,} are an incomplete cycle; the file is damaged or the layout "
                 "changed; export again"
             )
+
+    @property
+    def pdf(self) -> PdfPages:
+        """The open file the table reads."""
+        return self._pdf
 
     def __enter__(self) -> Table:
         return self
