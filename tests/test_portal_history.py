@@ -25,7 +25,7 @@ from archid.demo import write_config
 from archid.records import ExportType, Order, Price, from_json, to_json
 from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
-from archid.store import open_database
+from archid.store import FeedEntry, changes_since, latest_seq, open_database
 from tests.inprocess import Events, Sync, timed_sync, with_daemon
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -41,18 +41,14 @@ def sim_options() -> PortalOptions:
 class Mirror:
     """The daemon's database and the simulator's test API, side by side."""
 
-    def __init__(self, sim: SimServer, http: httpx.Client, config: Path) -> None:
-        self.sim = sim
+    def __init__(self, http: httpx.Client, config: Path) -> None:
         self.http = http
         self.config = config
         self.database = load_config(config).database.path
 
     def stored(self, export_type: ExportType) -> dict[str, dict[str, Any]]:
-        db = open_database(self.database)
-        try:
+        with open_database(self.database) as db:
             return {key: to_json(r) for key, r in db.read_records(export_type).items()}
-        finally:
-            db.close()
 
     def truth(self, export_type: ExportType) -> list[dict[str, Any]]:
         response = self.http.get(f"/_sim/truth/{export_type}")
@@ -70,40 +66,32 @@ class Mirror:
         return renumbered
 
     def run_row(self, run: int) -> dict[str, Any]:
-        db = open_database(self.database)
-        try:
+        with open_database(self.database) as db:
             cursor = db.connection.execute("SELECT * FROM sync_runs WHERE id = ?", (run,))
             names = [d[0] for d in cursor.getdescription()]
             row = cursor.fetchone()
-        finally:
-            db.close()
         assert row is not None
         return dict(zip(names, row, strict=True))
 
-    def feed(self, export_type: ExportType, after_seq: int) -> list[tuple[str, str, Any]]:
-        db = open_database(self.database)
-        try:
-            rows = db.connection.execute(
-                "SELECT key, op, fields FROM changes WHERE type = ? AND seq > ? ORDER BY seq",
-                (str(export_type), after_seq),
-            ).fetchall()
-        finally:
-            db.close()
-        return [(key, op, json.loads(fields) if fields else None) for key, op, fields in rows]
+    def warnings(self, run: int) -> dict[str, Any]:
+        """The run's ``warnings`` column as an app would read it: JSON, ``{}`` when NULL."""
+        text = self.run_row(run)["warnings"]
+        return dict(json.loads(text)) if text else {}
+
+    def feed(self, export_type: ExportType, after_seq: int) -> list[FeedEntry]:
+        """The change feed of ``export_type`` after ``after_seq``, through the consumer API."""
+        with open_database(self.database) as db:
+            return changes_since(db, after_seq, limit=1_000_000, types=[export_type])
 
     def last_seq(self) -> int:
-        db = open_database(self.database)
-        try:
-            (seq,) = db.connection.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()
-        finally:
-            db.close()
-        return int(seq)
+        with open_database(self.database) as db:
+            return latest_seq(db)
 
 
 @pytest.fixture
 def mirror(sim: SimServer, http: httpx.Client, tmp_path: Path) -> Iterator[Mirror]:
     config = write_config(tmp_path, sim.url, sim.portal.options, None)
-    yield Mirror(sim, http, config)
+    yield Mirror(http, config)
 
 
 async def sync(daemon: Daemon, events: Events, export_type: ExportType) -> Sync:
@@ -138,8 +126,7 @@ async def test_a_layout_epoch_switch_between_two_syncs_changes_nothing_but_what_
             second = await sync(daemon, events, t)
             assert second.data["inserted"] == 0 and second.data["deleted"] == 0, second.data
             same(mirror, t)
-            row = mirror.run_row(second.data["store_run"])
-            warnings = json.loads(row["warnings"]) if row["warnings"] else {}
+            warnings = mirror.warnings(second.data["store_run"])
             messages = " ".join(warnings.get("messages", []))
             if t is T.DDT:
                 # the 7th page of March 2026 holds columns archid does not know
@@ -195,8 +182,8 @@ async def test_a_renumbering_applies_as_updates_of_the_internal_id(
             sorted(json.dumps({**r, "id": None}, sort_keys=True) for r in before.values())
         )
         feed = mirror.feed(export_type, seq)
-        assert {op for _, op, _ in feed} == {"update"}
-        assert all(fields == ["id"] for _, _, fields in feed)
+        assert {entry.op for entry in feed} == {"update"}
+        assert all(entry.fields == ("id",) for entry in feed)
         assert len(feed) == len(before)
 
     await with_daemon(mirror.config, body)
@@ -258,7 +245,7 @@ async def test_bad_cells_cost_their_field_not_the_sync_and_the_run_says_where(
             # an unreadable cell is not an empty one: the stored value stays
             assert after[key]["discount_percent"] == before[key]["discount_percent"]
         assert after.keys() == before.keys()
-        warnings = json.loads(mirror.run_row(second.data["store_run"])["warnings"])
+        warnings = mirror.warnings(second.data["store_run"])
         assert warnings["bad_cell_count"] == 3
         cells = warnings["bad_cells"]
         assert [(c["column"], c["page"], c["row"], c["text"]) for c in cells] == [
@@ -279,7 +266,7 @@ async def test_a_column_unreadable_in_most_rows_is_reported_once_as_a_format_cha
         second = await sync(daemon, events, T.INVOICES)
         assert second.data["updated"] == 0 and second.data["deleted"] == 0
         assert mirror.stored(T.INVOICES) == before
-        warnings = json.loads(mirror.run_row(second.data["store_run"])["warnings"])
+        warnings = mirror.warnings(second.data["store_run"])
         assert warnings["bad_cell_count"] == len(before)
         about_chiuso = [m for m in warnings["messages"] if "CHIUSO" in m]
         assert len(about_chiuso) == 1, warnings["messages"]

@@ -320,8 +320,8 @@ class Daemon:
     def resume(self, export_type: ExportType | None = None) -> None:
         """Start syncs again (of one type, or all); resuming all also lifts a portal hold."""
         if export_type is None:
-            if self._portal is not None and self.portal_hold() is not None:
-                self._portal.resume("an admin resumed")
+            if self._portal is not None:
+                self._portal.resume("an admin resumed")  # nothing to do without a hold
                 self._held = False
             self._set_pauses(Pauses())
         else:
