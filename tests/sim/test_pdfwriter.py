@@ -381,8 +381,11 @@ def test_streaming_a_big_grid_uses_bounded_memory() -> None:
     big_peak, big = _peak_memory(2000)
     assert (small.pages, big.pages) == (200, 2000)
     assert big_peak < 8_000_000
-    # Only the xref offsets and page numbers grow: 16 bytes per page or so.
-    assert big_peak - small_peak < 200_000
+    # A writer that kept its pages would grow by about 2.5 KB a page (the
+    # compressed content alone); only the xref offsets and page numbers may
+    # grow here. The bound leaves room for the allocator's noise, which has
+    # been measured at up to 130 bytes a page on a loaded machine.
+    assert big_peak - small_peak < (big.pages - small.pages) * 300
 
 
 def test_find_font_prefers_liberation_and_explains_a_missing_font(tmp_path: Path) -> None:
