@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from archid import __version__
+from archid.logs import VERBOSE_HELP
+from archid.logs import configure as configure_logging
 
 Handler = Callable[[argparse.Namespace], int]
+
+EX_OK = 0
+EX_USAGE = 64
+EX_INTERRUPTED = 130
+
+
+class UsageParser(argparse.ArgumentParser):
+    """argparse with ``sysexits.h``'s status for bad arguments: 64, not 2.
+
+    Subparsers are made of the parser's own class, so every subcommand's
+    errors exit 64 too.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EX_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -43,6 +61,12 @@ def _parse(args: argparse.Namespace) -> int:
     return run_parse(args)
 
 
+def _ctl(args: argparse.Namespace) -> int:
+    from archid.ctl import run_ctl
+
+    return run_ctl(args)
+
+
 def _check_config(args: argparse.Namespace) -> int:
     from archid.config import check_config
 
@@ -53,15 +77,24 @@ def _default_config() -> str:
     return os.environ.get("ARCHID_CONFIG", "config.toml")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, just that subcommand's own
+    arguments in full (the others get their help line, not their options).
+
+    The options of ``sim``, ``export`` and ``parse`` live in modules that
+    take a fifth of a second to import: ``archid ctl status`` (run by
+    scripts, often) need not pay for them.
+    """
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
+
+    parser = UsageParser(
         prog="archid",
         description="Keeps a local SQLite mirror of the Archibald ERP portal fresh.",
     )
     parser.add_argument("--version", action="version", version=f"archid {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output (repeatable)"
-    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = commands.add_parser(
@@ -96,9 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the simulated Archibald portal",
         description="Serve a simulated Archibald portal on loopback, for tests and demos.",
     )
-    from archid.sim.main import add_arguments
+    if wanted("sim"):
+        from archid.sim.main import add_arguments
 
-    add_arguments(sim)
+        add_arguments(sim)
     sim.set_defaults(handler=_sim)
 
     demo = commands.add_parser(
@@ -109,8 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
             "against it (headless Chromium, parsers, SQLite) with an accelerated schedule "
             "and a new state folder. Every type is synced --rounds times; before each "
             "round after the first, a few records of every type change in the simulator, "
-            "so the deltas show. Prints each sync's progress, a table per round and the "
-            "database's path (the folder is kept). Exit 1 if a type failed for good, "
+            "so the deltas show. Prints each sync's progress, a table per round, the "
+            "database's path (the folder is kept) and queries to look inside it: the runs, "
+            "a few customers and orders. Exit 1 if a type failed for good, "
             "130 if interrupted."
         ),
     )
@@ -152,9 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
             "78 for a bad configuration."
         ),
     )
-    from archid.portal.command import add_arguments as add_export_arguments
+    if wanted("export"):
+        from archid.portal.command import add_arguments as add_export_arguments
 
-    add_export_arguments(export)
+        add_export_arguments(export)
     export.set_defaults(handler=_export)
 
     parse = commands.add_parser(
@@ -166,29 +202,65 @@ def build_parser() -> argparse.ArgumentParser:
             "66 for a missing file, 64 for bad arguments."
         ),
     )
-    from archid.exports.command import add_arguments as add_parse_arguments
+    if wanted("parse"):
+        from archid.exports.command import add_arguments as add_parse_arguments
 
-    add_parse_arguments(parse)
+        add_parse_arguments(parse)
     parse.set_defaults(handler=_parse)
+
+    ctl = commands.add_parser(
+        "ctl",
+        help="talk to the running daemon over its control socket",
+        description=(
+            "Ask the running daemon (over [control] socket) for its status, health, history "
+            "and queue; pause, resume, sync, cancel; order-form sessions and dead letters. "
+            "Tables by default, --json for scripts. Exit 1 if the daemon refused or the sync "
+            "failed, 64 for bad arguments, 69 if no daemon listens, 76 for a broken answer, "
+            "77 if not authorised, 78 if the configuration naming the socket cannot be read."
+        ),
+    )
+    from archid.ctl import add_arguments as add_ctl_arguments
+
+    add_ctl_arguments(ctl)
+    ctl.set_defaults(handler=_ctl)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    """Run one command; its exit status.
+
+    Ctrl-C ends any command with 130 and no traceback. A reader that goes
+    away (``archid ctl history | head -1``) ends it quietly with 0, as
+    ``archid parse`` always has: the output it took was what it wanted.
+    """
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # here, so that a closed pipe shows while it can be handled
+        return status
+    except KeyboardInterrupt:
+        return EX_INTERRUPTED
+    except BrokenPipeError:
+        # Point stdout at /dev/null so that the interpreter's last flush of
+        # what is still buffered does not fail (and print) again on the way out.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EX_OK
+
+
+def _command_in(argv: Sequence[str]) -> str:
+    """The subcommand's name: the first word that is not an option (archid's own
+    options take no value), or ``""`` when there is none (``archid --help``)."""
+    return next((word for word in argv if not word.startswith("-")), "")
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser(only=_command_in(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     # The daemon reports each sync at INFO; one-shot commands stay quiet.
-    base = logging.INFO if args.command == "run" else logging.WARNING
-    level = base - 10 * args.verbose
-    logging.basicConfig(
-        level=max(level, logging.DEBUG),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.verbose, daemon=args.command == "run")
     handler: Handler = args.handler
-    try:
-        return handler(args)
-    except KeyboardInterrupt:
-        return 130
+    return handler(args)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,16 @@ configuration:
   not a number) and range-checked;
 * relative paths are resolved against the folder that holds the
   configuration file, never the process's working directory;
-* the portal password is read from ``portal.password_file`` and held in a
+* the portal password is read from the systemd credential
+  ``portal-password`` (:data:`PASSWORD_CREDENTIAL`) when there is one, else
+  from ``portal.password_file``, which only its owner may read, and held in a
   :class:`Secret`, which never shows it in ``repr()``/``str()``; no error
   message ever quotes the password file's content.
 
 Every key has a default (the dataclass field defaults below, documented in
 the example ``config.toml``) except ``portal.url``, ``portal.username`` and
-``portal.password_file``, without which archid cannot log in.
+``portal.password_file`` (unless the credential is there), without which
+archid cannot log in.
 
 Durations are written ``"30s"``, ``"10m"``, ``"1h30m"`` (or a bare number of
 seconds) and held as ``float`` seconds; :func:`parse_duration` and
@@ -52,6 +55,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_SCHEDULES",
     "EX_CONFIG",
+    "PASSWORD_CREDENTIAL",
     "SECTION_KEYS",
     "BrowserConfig",
     "Config",
@@ -61,6 +65,7 @@ __all__ = [
     "GuardConfig",
     "LoadConfig",
     "MetricsConfig",
+    "PasswordFileError",
     "PortalConfig",
     "QuietHoursConfig",
     "RetryConfig",
@@ -73,6 +78,8 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "password_credential",
+    "read_password_file",
     "summarize_config",
 ]
 
@@ -85,9 +92,12 @@ DEFAULT_CONFIG_PATH: Final = "config.toml"
 CONFIG_ENV_VAR: Final = "ARCHID_CONFIG"
 """Environment variable that overrides :data:`DEFAULT_CONFIG_PATH`."""
 
+PASSWORD_CREDENTIAL: Final = "portal-password"
+"""The systemd credential (``LoadCredential=portal-password:…``) holding the password."""
+
 # Unix socket paths live in a fixed sockaddr_un.sun_path buffer of 108 bytes
 # on Linux, one of which is the terminating NUL.
-_MAX_SOCKET_PATH_BYTES: Final = 107
+MAX_SOCKET_PATH_BYTES: Final = 107
 
 
 # --------------------------------------------------------------------------
@@ -274,7 +284,9 @@ class PortalConfig:
     """How to reach and log in to the Archibald portal (``[portal]``).
 
     ``url`` always ends with ``/`` so that relative page names join under it.
-    Timeouts are seconds.
+    Timeouts are seconds. ``password_file`` is the file the password was
+    read from: the systemd credential when there is one, else
+    ``portal.password_file``.
     """
 
     url: str
@@ -411,7 +423,9 @@ class BrowserConfig:
     """The Chromium that Selenium drives (``[browser]``).
 
     The browser is closed after ``idle_timeout`` seconds without work.
-    ``download_dir`` ``None`` means a private temporary folder.
+    ``download_dir`` ``None`` means a private temporary folder. ``sandbox``
+    false starts Chromium with ``--no-sandbox``, for a service whose own
+    sandbox denies the namespaces Chromium's needs (it is always off as root).
     """
 
     chromium: Path = Path("/usr/bin/chromium")
@@ -422,23 +436,42 @@ class BrowserConfig:
     window_height: int = 900
     idle_timeout: float = 600.0
     download_dir: Path | None = None
+    sandbox: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class ControlConfig:
-    """The local control socket (``[control]``); ``mode`` is its permission bits."""
+    """The local control socket (``[control]``); ``mode`` is its permission bits.
 
-    socket: Path = Path("archid.sock")
+    Root and the daemon's own user may call every method, and so may the
+    members of ``admin_groups``; members of ``read_groups`` may call the
+    methods that read and open order-form sessions. A connection that sends
+    nothing for ``idle_timeout`` seconds is closed (a ``watch`` or a waiting
+    ``sync`` is not idle).
+    """
+
+    socket: Path = Path("/run/archid/control.sock")
     mode: int = 0o660
+    admin_groups: tuple[str, ...] = ()
+    read_groups: tuple[str, ...] = ()
+    idle_timeout: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
 class MetricsConfig:
-    """The Prometheus endpoint (``[metrics]``)."""
+    """Prometheus metrics (``[metrics]``).
 
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = 9464
+    ``textfile`` (a ``.prom`` file for node_exporter's textfile collector)
+    is rewritten after every sync and every minute; ``listen`` (host, port)
+    serves the same text over HTTP. Either is ``None`` when off, the
+    default. ``instance`` is the ``archid_instance`` label on every series,
+    telling two daemons on one host apart; it defaults to the configuration
+    file's name without its suffix (``komet-napoli.toml`` → ``komet-napoli``).
+    """
+
+    textfile: Path | None = None
+    listen: tuple[str, int] | None = None
+    instance: str = "archid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,9 +553,10 @@ SECTION_KEYS: Final[Mapping[str, tuple[str, ...]]] = types.MappingProxyType(
             "window_height",
             "idle_timeout",
             "download_dir",
+            "sandbox",
         ),
-        "control": ("socket", "mode"),
-        "metrics": ("enabled", "host", "port"),
+        "control": ("socket", "mode", "admin_groups", "read_groups", "idle_timeout"),
+        "metrics": ("textfile", "listen", "instance"),
         "sessions": ("safety_timeout",),
         "load": ("max_load_average",),
     }
@@ -645,9 +679,14 @@ def _portal(section: _Section) -> PortalConfig:
             "username",
             f"{_show(username)} is empty or has surrounding white space or control characters",
         )
-    password_file = section.required_path(
-        "password_file", "a file holding the portal password, e.g. secrets/portal-password"
-    )
+    configured = section.optional_path("password_file")
+    password_file = password_credential() or configured
+    if password_file is None:
+        raise section.error(
+            "password_file",
+            "required key is missing (a file holding the portal password, e.g."
+            f" secrets/portal-password, or the systemd credential {PASSWORD_CREDENTIAL})",
+        )
     password = _read_password(section, password_file)
     verify_tls = section.boolean("verify_tls", True)
     ca_file = section.optional_path("ca_file")
@@ -703,24 +742,64 @@ def _base_url(section: _Section) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def _read_password(section: _Section, path: Path) -> Secret:
-    # Messages here name the file, never its content.
+def password_credential(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """``$CREDENTIALS_DIRECTORY/portal-password`` if systemd handed that credential over.
+
+    The unit's ``LoadCredential=`` copies the password into a folder only
+    the service can read; it goes before ``portal.password_file``.
+    """
+    directory = environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return None
+    path = Path(directory) / PASSWORD_CREDENTIAL
+    return path if os.path.lexists(path) else None
+
+
+class PasswordFileError(Exception):
+    """The password file is unreadable, readable by others, not UTF-8 or empty.
+
+    The message names the file, never its content.
+    """
+
+
+def read_password_file(path: Path) -> str:
+    """The password in ``path``, without the final line break.
+
+    Raises :class:`PasswordFileError` when the file cannot be read, when its
+    group or others have any access to it (the fix, ``chmod 600``, is in the
+    message), or when it is not UTF-8 text or empty.
+    """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            # The mode of the file actually opened, not of whatever the path names later.
+            mode = os.fstat(f.fileno()).st_mode
+            data = f.read() if mode & 0o077 == 0 else b""
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise section.error("password_file", f"cannot read {path}: {reason}") from None
+        raise PasswordFileError(f"cannot read the password file {path}: {reason}") from None
+    if mode & 0o077:
+        raise PasswordFileError(
+            f"the password file {path} has mode {mode & 0o7777:04o}: other users can read"
+            f" or change it; only its owner may (chmod 600 {path})"
+        )
     try:
         text: str | None = data.decode("utf-8")
     except UnicodeDecodeError:
         # Not chained: the decode error carries the file's bytes.
         text = None
     if text is None:
-        raise section.error("password_file", f"{path} is not UTF-8 text")
+        raise PasswordFileError(f"the password file {path} is not UTF-8 text")
     password = text.rstrip("\r\n")
     if not password:
-        raise section.error("password_file", f"{path} is empty")
-    return Secret(password)
+        raise PasswordFileError(f"the password file {path} is empty")
+    return password
+
+
+def _read_password(section: _Section, path: Path) -> Secret:
+    try:
+        return Secret(read_password_file(path))
+    except PasswordFileError as exc:
+        raise section.error("password_file", str(exc)) from None
 
 
 def _database(section: _Section) -> DatabaseConfig:
@@ -862,6 +941,7 @@ def _browser(section: _Section) -> BrowserConfig:
         ),
         idle_timeout=section.duration("idle_timeout", defaults.idle_timeout),
         download_dir=section.optional_path("download_dir"),
+        sandbox=section.boolean("sandbox", defaults.sandbox),
     )
 
 
@@ -871,13 +951,33 @@ _OCTAL_MODE: Final = re.compile(r"(?:0o|0)?([0-7]{1,4})")
 def _control(section: _Section) -> ControlConfig:
     defaults = ControlConfig()
     socket = section.path("socket", defaults.socket)
-    if len(os.fsencode(socket)) > _MAX_SOCKET_PATH_BYTES:
+    if len(os.fsencode(socket)) > MAX_SOCKET_PATH_BYTES:
         raise section.error(
             "socket",
             f"{socket} is {len(os.fsencode(socket))} bytes long;"
-            f" a Unix socket path can have at most {_MAX_SOCKET_PATH_BYTES}",
+            f" a Unix socket path can have at most {MAX_SOCKET_PATH_BYTES}",
         )
-    return ControlConfig(socket=socket, mode=_file_mode(section, "mode", defaults.mode))
+    return ControlConfig(
+        socket=socket,
+        mode=_file_mode(section, "mode", defaults.mode),
+        admin_groups=_group_names(section, "admin_groups"),
+        read_groups=_group_names(section, "read_groups"),
+        idle_timeout=section.duration("idle_timeout", defaults.idle_timeout),
+    )
+
+
+def _group_names(section: _Section, key: str) -> tuple[str, ...]:
+    """A list of group names; whether they exist is seen when a peer connects."""
+    value = section.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise section.error(key, f"{_show(value)} must be a list of group names (strings)")
+    names = tuple(value)
+    for name in names:
+        if not name or name != name.strip() or ":" in name:
+            raise section.error(key, f"{_show(name)} is not a group name")
+    return names
 
 
 def _file_mode(section: _Section, key: str, default: int) -> int:
@@ -909,16 +1009,41 @@ def _file_mode(section: _Section, key: str, default: int) -> int:
     return mode
 
 
+#: ``[metrics] listen``: ``host:port`` or ``[v6 address]:port``
+_LISTEN: Final = re.compile(
+    r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:\[\]]+)):(?P<port>\d{1,5})"
+)
+#: ``[metrics] instance``: a label value that needs no quoting anywhere
+_INSTANCE: Final = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+
+
 def _metrics(section: _Section) -> MetricsConfig:
-    defaults = MetricsConfig()
-    host = section.string("host", defaults.host)
-    if not host or any(char.isspace() for char in host):
-        raise section.error("host", f"{_show(host)} is not a host name or address")
-    return MetricsConfig(
-        enabled=section.boolean("enabled", defaults.enabled),
-        host=host,
-        port=section.integer("port", defaults.port, minimum=1, maximum=65535),
-    )
+    textfile = section.optional_path("textfile")
+    # node_exporter reads only *.prom: any other name would be ignored without a word.
+    if textfile is not None and textfile.suffix != ".prom":
+        raise section.error(
+            "textfile", f"{textfile} does not end in .prom (node_exporter reads only *.prom files)"
+        )
+    listen: tuple[str, int] | None = None
+    written = section.string("listen", "")
+    if written:
+        match = _LISTEN.fullmatch(written)
+        port = int(match["port"]) if match else 0
+        if match is None or not 1 <= port <= 65535:
+            raise section.error(
+                "listen",
+                f'{_show(written)} is not an address and port like "127.0.0.1:9464"'
+                ' or "[::1]:9464" (port 1-65535)',
+            )
+        listen = (match["v6"] or match["host"], port)
+    stem = Path(section._context.source).stem
+    instance = section.string("instance", stem if _INSTANCE.fullmatch(stem) else "archid")
+    if not _INSTANCE.fullmatch(instance):
+        raise section.error(
+            "instance",
+            f"{_show(instance)} is not a label value of 1-64 letters, digits, '.', '_', '-' or '@'",
+        )
+    return MetricsConfig(textfile=textfile, listen=listen, instance=instance)
 
 
 def _sessions(section: _Section) -> SessionsConfig:
@@ -964,11 +1089,21 @@ def summarize_config(config: Config) -> str:
         lines.append(f"quiet hours: {quiet.start:%H:%M}-{quiet.end:%H:%M} {quiet.timezone.key}")
     else:
         lines.append("quiet hours: off")
-    lines.append(f"control socket: {config.control.socket} (mode {config.control.mode:04o})")
-    metrics = config.metrics
+    control = config.control
     lines.append(
-        f"metrics: http://{metrics.host}:{metrics.port}/metrics"
-        if metrics.enabled
+        f"control socket: {control.socket} (mode {control.mode:04o},"
+        f" admin groups: {', '.join(control.admin_groups) or 'none'},"
+        f" read groups: {', '.join(control.read_groups) or 'none'},"
+        f" idle timeout {format_duration(control.idle_timeout)})"
+    )
+    metrics = config.metrics
+    outputs = [f"textfile {metrics.textfile}"] if metrics.textfile else []
+    if metrics.listen is not None:
+        host, port = metrics.listen
+        outputs.append(f"http://{f'[{host}]' if ':' in host else host}:{port}/metrics")
+    lines.append(
+        f"metrics: {' and '.join(outputs)} (archid_instance={metrics.instance!r})"
+        if outputs
         else "metrics: off"
     )
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import shutil
 import sqlite3
 import sys
@@ -38,7 +39,8 @@ from typing import Any, TextIO
 
 import trio
 
-from archid.config import Config, ConfigError, load_config
+from archid.config import MAX_SOCKET_PATH_BYTES, Config, ConfigError, load_config
+from archid.ctl.stages import STAGE_LABELS
 from archid.daemon.events import Event, EventBus, EventKind
 from archid.daemon.service import Daemon
 from archid.records import ExportType, Record, data_fields, record_key
@@ -60,17 +62,6 @@ STAGGER = (
     ExportType.PRODUCTS,
 )
 
-#: what the sync's stages are called on screen
-STAGE_LABELS = {
-    "export": "exporting",
-    "browser": "starting Chromium",
-    "login": "logging in",
-    "page_load": "opening the list",
-    "menu": "export menu",
-    "download": "downloading the PDF",
-    "parse": "parsing",
-    "apply": "applying to SQLite",
-}
 
 EX_FAILED = 1
 EX_USAGE = 64
@@ -432,15 +423,24 @@ retries = 2
 base_delay = "2s"
 max_delay = "10s"
 
-[metrics]
-enabled = false
-
 [load]
 max_load_average = 0
-"""
+
+[metrics]
+textfile = "archid.prom"
+{_control_section(state_dir)}"""
     path = state_dir / "config.toml"
     path.write_text(text)
     return path
+
+
+def _control_section(state_dir: Path) -> str:
+    """The demo's own control socket, in its state folder (so ``archid ctl
+    --socket`` reaches it while it runs), where the path fits a socket's."""
+    socket = state_dir / "control.sock"
+    if len(os.fsencode(socket)) > MAX_SOCKET_PATH_BYTES:
+        return ""  # the system's default then: /run/archid/control.sock
+    return '\n[control]\nsocket = "control.sock"\n'
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -607,17 +607,37 @@ def _print_tables(screen: Screen, rows: list[SyncRow]) -> None:
         )
 
 
-def _print_query_hint(screen: Screen, database: Path) -> None:
-    query = (
+#: what the closing hint offers to look at: the runs, then the records themselves
+QUERIES = (
+    (
+        "the syncs",
         "SELECT id, type, outcome, parsed, inserted, updated, deleted, missing "
-        "FROM sync_runs ORDER BY id"
-    )
+        "FROM sync_runs ORDER BY id",
+    ),
+    (
+        "customers",
+        "SELECT key, name, city, order_count, sales_this_year FROM customers "
+        "WHERE deleted_at IS NULL ORDER BY order_count DESC, key LIMIT 5",
+    ),
+    (
+        "orders",
+        "SELECT key, created_at, account, account_name, total_amount, sales_status FROM orders "
+        "WHERE deleted_at IS NULL ORDER BY created_at DESC LIMIT 5",
+    ),
+)
+
+
+def _print_query_hint(screen: Screen, database: Path) -> None:
     if shutil.which("sqlite3"):
-        screen.text(f'  look inside:  sqlite3 -header -column {database} "{query}"')
-    else:
-        python = Path(sys.executable)
+        screen.text("look inside:")
+        for label, query in QUERIES:
+            screen.text(f'  {label + ":":<11} sqlite3 -header -column {database} "{query}"')
+        return
+    python = Path(sys.executable)
+    screen.text("look inside (no sqlite3 command here):")
+    for label, query in QUERIES:
         screen.text(
-            f"  look inside (no sqlite3 command here): {python} -c "
+            f"  {label + ':':<11} {python} -c "
             f"\"import sqlite3; print(*sqlite3.connect('{database}').execute('{query}'), "
             f"sep='\\n')\""
         )

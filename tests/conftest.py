@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -29,17 +30,25 @@ def sim_options() -> PortalOptions:
     return PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2)
 
 
-@pytest.fixture
-def sim(sim_options: PortalOptions) -> Iterator[SimServer]:
-    """A simulated portal with its test API, on a free loopback port."""
+@contextmanager
+def serving_sim(options: PortalOptions) -> Iterator[SimServer]:
+    """The tests' simulated portal (seed, scale, export cache), test API on,
+    on a free loopback port, for as long as the block runs."""
     dataset = Dataset.generate(SIM_SEED, SIM_SCALE)
-    portal = Portal(dataset=dataset, options=sim_options, seed=SIM_SEED)
+    portal = Portal(dataset=dataset, options=options, seed=SIM_SEED)
     server = SimServer(portal, ExportCache(SIM_CACHE, load_font(None)), test_api=True)
     server.start()
     try:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def sim(sim_options: PortalOptions) -> Iterator[SimServer]:
+    """A simulated portal with its test API, on a free loopback port."""
+    with serving_sim(sim_options) as server:
+        yield server
 
 
 @pytest.fixture

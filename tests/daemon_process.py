@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,10 +46,13 @@ def quick_sim_options() -> PortalOptions:
 
 def write_config(folder: Path, url: str, types: list[ExportType], extra: str = "") -> Path:
     (folder / "password").write_text(PASSWORD + "\n")
+    (folder / "password").chmod(0o600)
     schedules = "".join(
         f'[schedule.{t}]\nevery = "1h"\noffset = "0s"\nenabled = {str(t in types).lower()}\n\n'
         for t in ExportType
     )
+    # A socket of its own (the default is the system's, shared by all).
+    control = "" if "[control]" in extra else '[control]\nsocket = "control.sock"\n\n'
     path = folder / "config.toml"
     path.write_text(
         f"""[portal]
@@ -72,7 +75,7 @@ retries = 1
 base_delay = "1s"
 max_delay = "2s"
 
-{schedules}{extra}"""
+{schedules}{control}{extra}"""
     )
     return path
 
@@ -149,6 +152,20 @@ class Daemon:
     def ok_runs(self) -> set[str]:
         return {str(t) for (t,) in self.rows("SELECT type FROM sync_runs WHERE outcome = 'ok'")}
 
+    def drained(self) -> list[str]:
+        """Every notification so far, those not yet taken by :meth:`receive` too."""
+        while not self.inbox.empty():
+            self.messages.append(self.inbox.get())
+        return self.messages
+
+    def wait_until_gone(self, timeout: float, what: str) -> None:
+        """After the process ended: wait for every browser it started to end too."""
+        deadline = time.monotonic() + timeout
+        while self.browsers():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what} still alive {timeout} s on: {self.browsers()}")
+            time.sleep(0.05)
+
     def browsers(self) -> list[int]:
         """Live (not zombie) browser processes carrying this daemon's marker."""
         return [process.pid for process in browsers_marked(MARKER, self.marker)]
@@ -159,7 +176,10 @@ def start_daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     # A socket path must fit in sun_path (108 bytes): pytest's tmp_path may not.
     short = Path(tempfile.mkdtemp(prefix="archid-notify-"))
 
-    def start(config: Path, env: dict[str, str] | None = None) -> Daemon:
+    def start(
+        config: Path, env: dict[str, str] | None = None, python: Sequence[str] = ("-m", "archid")
+    ) -> Daemon:
+        """``python`` is what runs archid: its arguments come before ``run --config``."""
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         address = short / f"notify-{len(started)}"
         notify.bind(str(address))
@@ -175,7 +195,7 @@ def start_daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
         environ.pop("WATCHDOG_PID", None)
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "archid", "run", "--config", str(config)],
+                [sys.executable, *python, "run", "--config", str(config)],
                 cwd=ROOT,
                 env=environ,
                 stdin=subprocess.DEVNULL,

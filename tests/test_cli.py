@@ -36,6 +36,7 @@ def test_help_lists_the_subcommands() -> None:
 
 def test_check_config_names_the_bad_key_and_line(tmp_path: Path) -> None:
     (tmp_path / "password").write_text("s3cret-value\n")
+    (tmp_path / "password").chmod(0o600)
     config = tmp_path / "bad.toml"
     config.write_text(
         '[portal]\nurl = "https://erp.example.com/Archibald/"\nusername = "agent"\n'
@@ -49,6 +50,7 @@ def test_check_config_names_the_bad_key_and_line(tmp_path: Path) -> None:
 
 def test_check_config_accepts_a_good_file(tmp_path: Path) -> None:
     (tmp_path / "password").write_text("s3cret-value\n")
+    (tmp_path / "password").chmod(0o600)
     config = tmp_path / "good.toml"
     config.write_text(
         '[portal]\nurl = "https://erp.example.com/Archibald/"\nusername = "agent"\n'
@@ -105,5 +107,5 @@ def test_sim_serves_and_stops_on_sigterm(sim_process: tuple[subprocess.Popen[str
 
 def test_sim_rejects_bad_arguments_clearly() -> None:
     result = archid("sim", "--scale", "-1", "--port", "0")
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert "--scale must be positive" in result.stderr

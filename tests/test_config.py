@@ -63,6 +63,7 @@ def write_config(
         secrets.mkdir(exist_ok=True)
         data = password.encode() if isinstance(password, str) else password
         (secrets / "portal-password").write_bytes(data)
+        (secrets / "portal-password").chmod(0o600)
     path = folder / "config.toml"
     path.write_text(text)
     return path
@@ -123,8 +124,8 @@ def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
         idle_timeout=600.0,
         download_dir=None,
     )
-    assert config.control == ControlConfig(socket=tmp_path / "archid.sock", mode=0o660)
-    assert config.metrics == MetricsConfig(enabled=True, host="127.0.0.1", port=9464)
+    assert config.control == ControlConfig(socket=Path("/run/archid/control.sock"), mode=0o660)
+    assert config.metrics == MetricsConfig(textfile=None, listen=None, instance="config")
     assert config.sessions == SessionsConfig(safety_timeout=600.0)
     assert config.load == LoadConfig(max_load_average=4.0)
     assert config.source == str(tmp_path / "config.toml")
@@ -163,7 +164,7 @@ def test_schedules_cover_every_type_in_enum_order(tmp_path: Path) -> None:
 def test_config_is_frozen(tmp_path: Path) -> None:
     config = load_text(tmp_path, PORTAL)
     with pytest.raises(AttributeError):
-        config.metrics.port = 1  # type: ignore[misc]
+        config.metrics.instance = "b"  # type: ignore[misc]
 
 
 def test_values_are_read(tmp_path: Path) -> None:
@@ -176,8 +177,8 @@ def test_values_are_read(tmp_path: Path) -> None:
         "retries = 5\n"
         "jitter = 0\n"
         "[metrics]\n"
-        "enabled = false\n"
-        "port = 9100\n"
+        'textfile = "metrics/archid.prom"\n'
+        'listen = "[::1]:9100"\n'
         "[load]\n"
         "max_load_average = 0\n"
         "[browser]\n"
@@ -191,7 +192,8 @@ def test_values_are_read(tmp_path: Path) -> None:
     assert config.portal.login_timeout == 45.0
     assert config.portal.download_timeout == 270.0
     assert (config.retry.retries, config.retry.jitter) == (5, 0.0)
-    assert (config.metrics.enabled, config.metrics.port) == (False, 9100)
+    assert config.metrics.textfile == tmp_path / "metrics" / "archid.prom"
+    assert config.metrics.listen == ("::1", 9100)
     assert config.load.max_load_average is None  # 0 switches the check off
     assert config.browser.language == "en-US"
     assert config.browser.download_dir == tmp_path / "downloads"
@@ -354,10 +356,10 @@ def test_error_reads_file_line_key_message(tmp_path: Path, monkeypatch: pytest.M
     [
         # Wrong types; bool is an int in Python but not here.
         (
-            "[metrics]\nport = true\n",
-            "metrics.port",
-            "port = true",
-            "expected an integer, got a boolean (true)",
+            "[metrics]\nlisten = true\n",
+            "metrics.listen",
+            "listen = true",
+            "expected a string, got a boolean (true)",
         ),
         ("[retry]\nretries = 2.5\n", "retry.retries", "retries", "got a float"),
         ('[browser]\nheadless = "yes"\n', "browser.headless", "headless", "true or false"),
@@ -407,9 +409,10 @@ def test_error_reads_file_line_key_message(tmp_path: Path, monkeypatch: pytest.M
             ' did you mean "Europe/Rome"?',
         ),
         ('[quiet_hours]\ntimezone = "../x"\n', "quiet_hours.timezone", "timezone", "not a"),
-        ("[metrics]\nport = 0\n", "metrics.port", "port = 0", "0 is not between 1 and 65535"),
-        ("[metrics]\nport = 70000\n", "metrics.port", "port =", "not between 1 and 65535"),
-        ('[metrics]\nhost = ""\n', "metrics.host", "host", "not a host name"),
+        ('[metrics]\nlisten = "h:0"\n', "metrics.listen", "listen =", "(port 1-65535)"),
+        ('[metrics]\nlisten = "9464"\n', "metrics.listen", "listen =", "not an address"),
+        ('[metrics]\ntextfile = "a.txt"\n', "metrics.textfile", "textfile", "end in .prom"),
+        ('[metrics]\ninstance = "a b"\n', "metrics.instance", "instance", "label value"),
         ("[retry]\nretries = -1\n", "retry.retries", "retries", "-1 is less than 0"),
         ("[retry]\njitter = 2\n", "retry.jitter", "jitter", "2 is not between 0.0 and 1.0"),
         (
@@ -438,7 +441,7 @@ def test_error_reads_file_line_key_message(tmp_path: Path, monkeypatch: pytest.M
         ("[quiet_hour]\nenabled = false\n", "quiet_hour", "[quiet_hour]", 'mean "quiet_hours"?'),
         ('[schedule.order]\nevery = "5m"\n', "schedule.order", "order]", 'mean "orders"?'),
         ('[schedule.orders]\nevry = "5m"\n', "schedule.orders.evry", "evry", 'mean "every"?'),
-        ("[metrics]\nport = 1\nfoo = 2\n", "metrics.foo", "foo", 'unknown key "foo" (known:'),
+        ('[metrics]\ninstance = "a"\nfoo = 2\n', "metrics.foo", "foo", 'unknown key "foo" (known:'),
     ],
 )
 def test_rejections_name_key_and_line(
@@ -615,11 +618,11 @@ def test_multiline_values_do_not_confuse_the_locator(tmp_path: Path) -> None:
         "window_height = 900\n"
         "\n"
         "[metrics]\n"
-        "enabled = true\n"
-        "port = 0\n"
+        'instance = "a"\n'
+        'listen = "h:0"\n'
     )
     error = error_for(tmp_path, text)
-    assert (error.key, error.line) == ("metrics.port", line_of(text, "port = 0"))
+    assert (error.key, error.line) == ("metrics.listen", line_of(text, "listen = "))
 
 
 # --------------------------------------------------------------------------
@@ -886,11 +889,14 @@ def test_check_config_success(example: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_check_config_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_config(tmp_path, PORTAL + "[metrics]\nport = 70000\n")
+    path = write_config(tmp_path, PORTAL + '[metrics]\nlisten = "h:70000"\n')
     assert check_config(path) == EX_CONFIG == 78
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == f"archid: {path}:6: metrics.port: 70000 is not between 1 and 65535\n"
+    assert err == (
+        f'archid: {path}:6: metrics.listen: "h:70000" is not an address and port'
+        ' like "127.0.0.1:9464" or "[::1]:9464" (port 1-65535)\n'
+    )
 
 
 def test_check_config_uses_env_then_cwd(

@@ -145,7 +145,9 @@ def database_of(demo: DemoRun) -> Path:
 def test_the_demo_succeeds_and_says_nothing_alarming(demo: DemoRun) -> None:
     assert demo.returncode == 0, demo.output + demo.stderr
     assert "Traceback" not in demo.stderr + demo.output
-    assert demo.lines[-2].startswith("database: ")
+    # the path, then the hint's three queries: the runs, customers, orders
+    assert demo.lines[-5].startswith("database: ")
+    assert [line.split()[0] for line in demo.lines[-3:]] == ["the", "customers:", "orders:"]
 
 
 def test_the_final_table_has_every_type(demo: DemoRun) -> None:

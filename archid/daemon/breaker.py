@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from archid import logs
+
 log = logging.getLogger("archid.breaker")
 
 
@@ -96,6 +98,7 @@ class CircuitBreaker:
                 "probing the portal every %.0f s",
                 self.failures,
                 self.probe_interval,
+                extra=logs.fields(alert=logs.Alert.BREAKER_OPEN),
             )
             self._set(BreakerState.OPEN)
 

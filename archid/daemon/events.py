@@ -33,6 +33,8 @@ class EventKind(enum.StrEnum):
     DEAD_LETTER = "dead_letter"
     BREAKER = "breaker"
     ALERT = "alert"
+    PAUSED = "paused"
+    HOLD = "hold"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from archid import logs
 from archid.records import ExportType
 
 log = logging.getLogger("archid.health")
@@ -71,6 +72,7 @@ class Health:
             export_type,
             health.consecutive_failures,
             error,
+            extra=logs.fields(type=export_type, alert=logs.Alert.FAILURES_IN_A_ROW),
         )
         return True
 
@@ -114,8 +116,16 @@ class Health:
             return False
         if health.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
             return False
-        since = health.last_success if health.last_success is not None else self._started
-        return now - since < MAX_INTERVALS_SINCE_SUCCESS * interval
+        return not self.is_stale(export_type, interval, now)
+
+    def since_success(self, export_type: ExportType, now: float) -> float:
+        """Seconds since the last success of ``export_type``, or since the start."""
+        last = self._types[export_type].last_success
+        return now - (last if last is not None else self._started)
+
+    def is_stale(self, export_type: ExportType, interval: float, now: float) -> bool:
+        """Whether the last success is three intervals old or more (an alert)."""
+        return self.since_success(export_type, now) >= MAX_INTERVALS_SINCE_SUCCESS * interval
 
     def report(self, intervals: Mapping[ExportType, float], now: float) -> dict[str, object]:
         """Per-type and overall health as JSON-ready data (enabled types only)."""

@@ -10,18 +10,20 @@ if the new file is bad.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import signal
-import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import apsw
 import trio
 
+from archid import logs
 from archid.config import EX_CONFIG, Config, ConfigError, load_config
+from archid.control.server import ControlServer
 from archid.daemon import failpoints
 from archid.daemon.clock import WallClock
 from archid.daemon.events import EventBus
@@ -31,6 +33,7 @@ from archid.daemon.persist import StateWriter
 from archid.daemon.service import Daemon
 from archid.daemon.sqlite_state import SqliteState
 from archid.daemon.sync import SyncJob
+from archid.metrics import MetricsExporter
 from archid.portal.errors import PortalError
 from archid.portal.probe import probe, tls_verification
 from archid.portal.processes import reap_leftovers
@@ -46,7 +49,8 @@ def run_daemon(config_path: str | Path) -> int:
         config = load_config(config_path)
         drills = failpoints.armed()
     except (ConfigError, ValueError) as exc:
-        print(f"archid: {exc}", file=sys.stderr)
+        # A log record, not a bare line: under journald it carries its priority.
+        log.critical("%s", exc)
         return EX_CONFIG
     if drills:
         log.warning("failure drills armed (ARCHID_FAILPOINTS): %s", ", ".join(sorted(drills)))
@@ -130,6 +134,7 @@ async def _serve(
     state = SqliteState(db, config.database.busy_timeout)
     writer = StateWriter(state)
     workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
+    stopped = False  # as asked (a signal), not by a failure
     try:
         async with AsyncPortal.from_config(config, now=clock.now_datetime) as portal:
 
@@ -146,18 +151,30 @@ async def _serve(
                 config, job, state, probe=portal_answers, clock=clock, notifier=notifier,
                 events=events, writer=writer, on_cut_off=job.cut_off, portal=portal,
             )  # fmt: skip
+
+            def reload() -> list[str]:
+                return reload_configuration(daemon, job, portal, config_path, notifier)
+
+            control = ControlServer(daemon, config.control, reload=reload)
+            metrics = MetricsExporter(
+                config.metrics, daemon, database=config.database.path,
+                busy_timeout=config.database.busy_timeout, events=events, portal=portal,
+            )  # fmt: skip
             async with trio.open_nursery() as nursery:
                 await nursery.start(portal.run)
                 await nursery.start(daemon.run)  # sends READY=1
+                await nursery.start(control.run)
+                nursery.start_soon(metrics.run)  # never raises: the daemon goes on without
                 task_status.started(daemon)
-                await _handle_signals(signals, daemon, job, portal, config_path, notifier)
+                await _handle_signals(signals, reload, notifier)
                 nursery.cancel_scope.cancel()
+        stopped = True
     finally:
         notifier.stopping()
         state.close()
         db.close()
         shutil.rmtree(workdir, ignore_errors=True)
-        log.warning("archid stopped")
+        log.log(logs.NOTICE if stopped else logging.ERROR, "archid stopped")
 
 
 # Sections the running process holds open (browser, database file, sockets):
@@ -165,7 +182,28 @@ async def _serve(
 _RESTART_ONLY = ("portal", "database", "browser", "control", "metrics")
 
 
-def _reload(daemon: Daemon, job: SyncJob, config: Config, portal: AsyncPortal) -> None:
+def reload_configuration(
+    daemon: Daemon, job: SyncJob, portal: AsyncPortal, config_path: Path, notifier: Notifier
+) -> list[str]:
+    """Read the configuration file again and adopt it (SIGHUP, the control socket's ``reload``).
+
+    Returns the sections whose changes wait for a restart. Raises
+    :class:`~archid.config.ConfigError`, keeping the running configuration,
+    if the file is bad.
+    """
+    notifier.reloading()
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        log.error("configuration not reloaded, keeping the running one: %s", exc)
+        notifier.send("READY=1")
+        raise
+    pending = _reload(daemon, job, config, portal)
+    notifier.send("READY=1")
+    return pending
+
+
+def _reload(daemon: Daemon, job: SyncJob, config: Config, portal: AsyncPortal) -> list[str]:
     old = daemon.config
     pending = [name for name in _RESTART_ONLY if getattr(old, name) != getattr(config, name)]
     daemon.reconfigure(config)
@@ -174,28 +212,18 @@ def _reload(daemon: Daemon, job: SyncJob, config: Config, portal: AsyncPortal) -
         daemon.channel.wake()
     if pending:
         log.warning("changes to [%s] take effect at the next restart", "], [".join(pending))
+    return pending
 
 
 async def _handle_signals(
-    signals: AsyncIterator[int],
-    daemon: Daemon,
-    job: SyncJob,
-    portal: AsyncPortal,
-    config_path: Path,
-    notifier: Notifier,
+    signals: AsyncIterator[int], reload: Callable[[], list[str]], notifier: Notifier
 ) -> None:
     """Return on SIGTERM/SIGINT; reload on SIGHUP."""
     async for signum in signals:
         if signum == signal.SIGHUP:
-            notifier.reloading()
-            try:
-                config = load_config(config_path)
-            except ConfigError as exc:
-                log.error("configuration not reloaded, keeping the running one: %s", exc)
-            else:
-                _reload(daemon, job, config, portal)
-            notifier.send("READY=1")
+            with contextlib.suppress(ConfigError):  # logged; the running one stays
+                reload()
             continue
-        log.warning("%s received: stopping", signal.Signals(signum).name)
+        log.log(logs.NOTICE, "%s received: stopping", signal.Signals(signum).name)
         notifier.stopping()
         return

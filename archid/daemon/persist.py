@@ -59,7 +59,10 @@ class _Batch:
         if self.pauses is not None:
             steps.append(partial(state.set_pauses, self.pauses))
         if self.queue is not None:
-            steps.append(partial(state.save_queue, list(self.queue.pending), self.queue.running))
+            queue = self.queue
+            steps.append(
+                partial(state.save_queue, list(queue.pending), queue.running, queue.recorded)
+            )
         for step in steps[self.done :]:
             step()
             self.done += 1
@@ -87,8 +90,10 @@ class StateWriter:
         self._pending.pauses = pauses
         self._dirty.set()
 
-    def save_queue(self, pending: list[Request], running: Request | None) -> None:
-        self._pending.queue = SavedQueue(running, tuple(pending))
+    def save_queue(
+        self, pending: list[Request], running: Request | None, recorded: bool = False
+    ) -> None:
+        self._pending.queue = SavedQueue(running, tuple(pending), recorded)
         self._dirty.set()
 
     def add_dead_letter(self, letter: DeadLetter) -> None:
@@ -119,6 +124,15 @@ class StateWriter:
                 continue
             await trio.sleep(RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)])
             tries += 1
+
+    async def settled(self, limit: float) -> bool:
+        """Wait until nothing waits to be written (what a sync's end kept,
+        its failed run or dead letter, is on disk), for at most ``limit``
+        seconds: writes may be failing. Whether it is all on disk."""
+        with trio.move_on_after(limit):
+            while self.unsaved:
+                await trio.sleep(0.02)
+        return not self.unsaved
 
     async def flush(self) -> bool:
         """Write everything kept, one try (at stop); whether it is all on disk."""

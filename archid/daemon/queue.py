@@ -56,13 +56,19 @@ class Request:
     trigger: Trigger = Trigger.SCHEDULE
     queued_at: float = 0.0
     seq: int = 0
+    #: let this sync's export through the store's guard (an admin's decision, not persisted)
+    allow_large_change: bool = False
 
     def merged(self, other: Request) -> Request:
         """This entry after ``other`` (same type) was asked for as well."""
         mode = Mode.FULL if Mode.FULL in (self.mode, other.mode) else Mode.RECENT
         trigger = other.trigger if other.priority > self.priority else self.trigger
         return replace(
-            self, priority=max(self.priority, other.priority), mode=mode, trigger=trigger
+            self,
+            priority=max(self.priority, other.priority),
+            mode=mode,
+            trigger=trigger,
+            allow_large_change=self.allow_large_change or other.allow_large_change,
         )
 
     def effective_priority(self, now: float, ageing: float) -> float:

@@ -26,14 +26,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from functools import partial
 from typing import Any, Protocol
 
 import trio
 
+from archid import logs
 from archid.config import Config
 from archid.daemon.breaker import BreakerState, CircuitBreaker
 from archid.daemon.clock import WallClock
 from archid.daemon.events import Event, EventBus, EventKind
+from archid.daemon.health import MAX_INTERVALS_SINCE_SUCCESS as HEALTH_STALE_INTERVALS
 from archid.daemon.health import WINDOW as HEALTH_WINDOW
 from archid.daemon.health import Health
 from archid.daemon.notify import Notifier
@@ -41,10 +44,11 @@ from archid.daemon.persist import StateWriter
 from archid.daemon.queue import Mode, PriorityChannel, Request, Trigger
 from archid.daemon.scheduler import Scheduler, system_load
 from archid.daemon.sessions import Sessions
-from archid.daemon.state import DaemonState, Pauses
+from archid.daemon.state import DaemonState, FailedRun, Pauses
 from archid.daemon.worker import CutOff, DeadLetter, SyncJob, Worker
 from archid.portal.hold import PortalHold
 from archid.records import ExportType
+from archid.store.errors import StoreError
 
 log = logging.getLogger("archid.daemon")
 
@@ -56,6 +60,8 @@ FLUSH_LIMIT = 5.0
 
 #: seconds between looks at a portal hold, so a next-day or password-file lift is seen
 HOLD_CHECK_INTERVAL = 60.0
+#: seconds between looks at how long ago each type last synced (the stale alert)
+STALE_CHECK_INTERVAL = 60.0
 
 
 class HeldPortal(Protocol):
@@ -135,12 +141,43 @@ class Daemon:
             eligible=self._eligible,
             on_dead_letter=self._dead_letter,
             on_running=self._running_changed,
-            on_cut_off=on_cut_off,
+            on_cut_off=self._cut_off,
         )
+        self._on_cut_off = on_cut_off
         self._running: Request | None = None
+        # whether the running sync's latest attempt has its sync_runs row
+        self._recorded = False
+        self._stale: set[ExportType] = set()  # types the stale alert was raised for
+        #: called with the request the worker starts, then with None when it is done
+        #: (the control socket's ``sync`` with ``wait`` follows its request so)
+        self.run_listeners: list[Callable[[Request | None], None]] = []
+        self._queued_types: set[ExportType] = set()
         # A sync that was running when the process died runs again first.
         saved = state.queue()
         self.channel.restore(saved.pending, interrupted=saved.running)
+        if saved.running is not None and not saved.recorded:
+            self._record_interrupted(saved.running)
+
+    def _record_interrupted(self, request: Request) -> None:
+        """The attempt the last process died in (SIGKILL, a crash, power):
+        its ``sync_runs`` row, written now, since nothing could then."""
+        log.warning(
+            "the last archid process ended during a %s sync without recording it"
+            " (killed, crashed or the machine stopped): recorded as Interrupted,"
+            " it runs again first",
+            request.type,
+        )
+        self.writer.record_failed_run(
+            FailedRun(
+                request.type,
+                request.mode,
+                request.trigger,
+                error="Interrupted",
+                message="archid ended during this sync (killed, crashed or the machine stopped)",
+                stage="unknown",
+            )
+        )
+        self.writer.save_queue(self.channel.pending(), request, recorded=True)
 
     # -- the task tree ---------------------------------------------------------
 
@@ -162,6 +199,7 @@ class Daemon:
                     await nursery.start(self.breaker.run)
                     await nursery.start(self.sessions.run)
                     nursery.start_soon(self._watch_hold)
+                    nursery.start_soon(self._watch_staleness)
                     # READY first, then the watchdog and STATUS: systemd reads them in order.
                     self.notifier.ready()
                     await nursery.start(self.notifier.watchdog)
@@ -183,11 +221,60 @@ class Daemon:
             await trio.sleep(HOLD_CHECK_INTERVAL)
             self._hold_changed()
 
+    async def _watch_staleness(self) -> None:
+        """Raise the stale alert once per type whose last success is three
+        of its intervals old, and say when it is fresh again."""
+        while True:
+            await trio.sleep(STALE_CHECK_INTERVAL)
+            self._check_staleness()
+
+    def _check_staleness(self) -> None:
+        now = self.clock.now()
+        for export_type, schedule in self.config.schedules.items():
+            interval = self.scheduler.interval(export_type)
+            stale = schedule.enabled and self.health.is_stale(export_type, interval, now)
+            if stale == (export_type in self._stale):
+                continue
+            if stale:
+                self._stale.add(export_type)
+                since = self.health.since_success(export_type, now)
+                last = "the last success" if self.health.of(export_type).last_success else "start"
+                message = (
+                    f"{export_type} is stale: {_duration(since)} since {last}, "
+                    f"more than {HEALTH_STALE_INTERVALS} intervals of {_duration(interval)}"
+                )
+                log.warning(
+                    "ALERT: %s",
+                    message,
+                    extra=logs.fields(type=export_type, alert=logs.Alert.TYPE_STALE),
+                )
+                self.events.publish(
+                    Event(
+                        EventKind.ALERT,
+                        export_type,
+                        message=message,
+                        data={"alert": str(logs.Alert.TYPE_STALE)},
+                        at=now,
+                    )
+                )
+            else:
+                self._stale.discard(export_type)
+                log.info("%s is fresh again", export_type, extra=logs.fields(type=export_type))
+
     def _hold_changed(self) -> None:
         held = self.portal_hold() is not None
         if held != self._held:
             self._held = held
             self.channel.wake()
+            hold = self.portal_hold()
+            self.events.publish(
+                Event(
+                    EventKind.HOLD,
+                    message="lifted" if hold is None else f"{hold.kind}: lifts when {hold.lifts}",
+                    data={"hold": None if hold is None else hold.describe()},
+                    at=self.clock.now(),
+                )
+            )
             self.notifier.status(self.status_line())
 
     def portal_hold(self) -> PortalHold | None:
@@ -209,29 +296,49 @@ class Daemon:
             self.notifier.status(self.status_line())
             async for event in events:
                 try:
+                    if event.kind is EventKind.STARTED and self._recorded:
+                        # A retry after a timeout's cut-off: this attempt has no row yet.
+                        self._recorded = False
+                        self.writer.save_queue(self.channel.pending(), self._running)
                     self._log_event(event)
+                    if event.kind is EventKind.FAILED:
+                        self._hold_changed()  # a failure may have put the portal on hold
                     self.notifier.status(self.status_line())
                 except Exception:  # a report that fails must not stop the daemon
                     log.exception("could not report a %s event", event.kind)
 
     def _log_event(self, event: Event) -> None:
         """One log line for an event (the stage is kept for the status line)."""
+        extra = logs.fields(type=event.type, run=event.run, stage=event.stage)
         if event.kind is EventKind.STARTED:
             self._stage = None
-            log.info("%s sync started (%s)", event.type, event.message)
+            log.info("%s sync started (%s)", event.type, event.message, extra=extra)
         elif event.kind is EventKind.STAGE:
             self._stage = event.stage
-            log.debug("%s sync: %s", event.type, event.stage)
+            log.debug("%s sync: %s", event.type, event.stage, extra=extra)
         elif event.kind is EventKind.FINISHED:
-            log.info("%s sync finished: %s", event.type, _counts(event.data))
+            log.info("%s sync finished: %s", event.type, _counts(event.data), extra=extra)
         elif event.kind is EventKind.FAILED:
             # A failure that does not say where happened at the last stage announced.
             stage = event.stage or self._stage
             where = f" at {stage}" if stage else ""
             error = event.data.get("error", "error")
-            log.warning("%s sync failed%s: %s: %s", event.type, where, error, event.message)
+            rejected = error == "GuardRejected"
+            log.warning(
+                "%s sync failed%s: %s: %s",
+                event.type,
+                where,
+                error,
+                event.message,
+                extra=logs.fields(
+                    type=event.type,
+                    run=event.run,
+                    stage=stage,
+                    alert=logs.Alert.EXPORT_REJECTED if rejected else None,
+                ),
+            )
         elif event.kind is EventKind.RETRYING:
-            log.info("%s sync %s", event.type, event.message)
+            log.info("%s sync %s", event.type, event.message, extra=extra)
 
     # -- commands ------------------------------------------------------------------
 
@@ -247,6 +354,7 @@ class Daemon:
                 "since": running.started,
                 "mode": str(running.request.mode),
                 "trigger": str(running.request.trigger),
+                "stage": self._stage,
             },
             "queue": self.queue(),
             "paused": {
@@ -322,14 +430,25 @@ class Daemon:
         if export_type is None:
             if self._portal is not None:
                 self._portal.resume("an admin resumed")  # nothing to do without a hold
-                self._held = False
+                self._hold_changed()  # a lifted hold is announced
             self._set_pauses(Pauses())
         else:
             self._set_pauses(Pauses(self._pauses.everything, self._pauses.types - {export_type}))
 
-    def sync_now(self, export_type: ExportType, mode: Mode = Mode.FULL) -> Request:
-        """Queue a sync at manual priority (quiet hours do not apply)."""
-        return self.channel.put(Request(export_type, MANUAL_PRIORITY, mode, Trigger.MANUAL))
+    def sync_now(
+        self, export_type: ExportType, mode: Mode = Mode.FULL, *, allow_large_change: bool = False
+    ) -> Request:
+        """Queue a sync at manual priority (quiet hours do not apply);
+        ``allow_large_change`` lets its export through the store's guard."""
+        return self.channel.put(
+            Request(
+                export_type,
+                MANUAL_PRIORITY,
+                mode,
+                Trigger.MANUAL,
+                allow_large_change=allow_large_change,
+            )
+        )
 
     def cancel(self, export_type: ExportType | None = None) -> dict[str, Any]:
         """Cancel the running sync (if of ``export_type``, when given) or drop a queued one."""
@@ -368,17 +487,28 @@ class Daemon:
             for letter_id, letter in self._state.dead_letters()
         ]
 
-    def retry_dead_letter(self, letter_id: int) -> Request:
-        letter = self._state.take_dead_letter(letter_id)
-        if letter is None:
-            raise CommandError(f"no dead letter {letter_id}")
+    async def retry_dead_letter(self, letter_id: int) -> Request:
+        """Take the letter out and queue its sync again, at manual priority."""
+        letter = await self._take_dead_letter(letter_id)
         return self.channel.put(
             Request(letter.request.type, MANUAL_PRIORITY, letter.request.mode, Trigger.MANUAL)
         )
 
-    def drop_dead_letter(self, letter_id: int) -> None:
-        if self._state.take_dead_letter(letter_id) is None:
+    async def drop_dead_letter(self, letter_id: int) -> None:
+        """Take the letter out for good."""
+        await self._take_dead_letter(letter_id)
+
+    async def _take_dead_letter(self, letter_id: int) -> DeadLetter:
+        """The write off the event loop (SQLite may wait for a lock); a
+        database that fails it is the admin's error, not the daemon's end."""
+        take = partial(self._state.take_dead_letter, letter_id)
+        try:
+            letter = await trio.to_thread.run_sync(take) if self._state.blocking else take()
+        except StoreError as exc:
+            raise CommandError(f"dead letter {letter_id} not taken: {exc}") from exc
+        if letter is None:
             raise CommandError(f"no dead letter {letter_id}")
+        return letter
 
     def reconfigure(self, config: Config) -> None:
         """Adopt a new, already validated configuration (SIGHUP); the queue stays."""
@@ -388,7 +518,7 @@ class Daemon:
         self.worker.timeouts = {t: s.timeout for t, s in config.schedules.items()}
         self.sessions.safety_timeout = config.sessions.safety_timeout
         self.channel.wake()
-        log.warning("configuration reloaded from %s", config.source)
+        log.log(logs.NOTICE, "configuration reloaded from %s", config.source)
 
     # -- internals -------------------------------------------------------------------
 
@@ -408,13 +538,49 @@ class Daemon:
         self.scheduler.wake()
         self.channel.wake()
         self.notifier.status(self.status_line())
+        types = sorted(str(t) for t in pauses.types)
+        what = "everything" if pauses.everything else ", ".join(types) or "nothing"
+        self.events.publish(
+            Event(
+                EventKind.PAUSED,
+                message=f"paused: {what}",
+                data={"everything": pauses.everything, "types": types},
+                at=self.clock.now(),
+            )
+        )
 
     def _save_queue(self, pending: list[Request]) -> None:
-        self.writer.save_queue(pending, self._running)
+        self.writer.save_queue(pending, self._running, self._recorded)
+        waiting = {r.type for r in pending}
+        for request in pending:
+            if request.type not in self._queued_types:
+                self.events.publish(
+                    Event(
+                        EventKind.QUEUED,
+                        request.type,
+                        message=f"{request.mode} sync queued ({request.trigger})",
+                        data={"priority": request.priority, "mode": str(request.mode)},
+                        at=self.clock.now(),
+                    )
+                )
+        self._queued_types = waiting
 
     def _running_changed(self, request: Request | None) -> None:
-        self._running = request
+        self._running, self._recorded = request, False
         self.writer.save_queue(self.channel.pending(), request)
+        for listener in list(self.run_listeners):
+            try:
+                listener(request)
+            except Exception:  # a listener's bug must not stop the worker
+                log.exception("a run listener failed")
+
+    def _cut_off(self, cut: CutOff) -> None:
+        """The worker cut an attempt off: its row is on its way, so a start
+        after this stop must not record it again as interrupted."""
+        self._on_cut_off(cut)
+        if self._running is not None:
+            self._recorded = True
+            self.writer.save_queue(self.channel.pending(), self._running, recorded=True)
 
     def _dead_letter(self, letter: DeadLetter) -> None:
         self.writer.add_dead_letter(letter)
@@ -424,8 +590,18 @@ class Daemon:
         self.events.publish(Event(EventKind.BREAKER, message=str(state), at=self.clock.now()))
 
 
+def _duration(seconds: float) -> str:
+    """``45 s``, ``30 min``, ``2.5 h``: for a log line."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _counts(data: dict[str, Any]) -> str:
-    """``908 records: 3 inserted, 1 updated (export 2.1 s, parse 0.6 s, apply 0.01 s), run 18``."""
+    """``908 records: 3 inserted, 1 updated (export 2.1 s, parse 0.6 s, apply 0.01 s),
+    sync_runs id 18``."""
     changes = ", ".join(
         f"{data[k]} {k}" for k in ("inserted", "updated", "deleted", "restored") if data.get(k)
     )
@@ -439,5 +615,5 @@ def _counts(data: dict[str, Any]) -> str:
     if stages:
         text += f" ({stages})"
     if "store_run" in data:
-        text += f", run {data['store_run']}"
+        text += f", sync_runs id {data['store_run']}"
     return text

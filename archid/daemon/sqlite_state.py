@@ -8,7 +8,8 @@ the store's migration 2, see :data:`archid.store.ddl_history.V2`):
 
 * ``daemon_last_runs``: when each type last synced (scheduling survives restarts);
 * ``daemon_pauses``: ``*`` for "everything", else a paused type;
-* ``daemon_queue``: the waiting requests, and the one running (``running = 1``);
+* ``daemon_queue``: the waiting requests, and the one running (``running = 1``,
+  or 2 once its cut-off attempt has its ``sync_runs`` row);
 * ``dead_letters``: requests that failed for good, with their attempt history;
 
 and the failed runs go to the store's ``sync_runs``. Errors of SQLite are
@@ -37,6 +38,8 @@ from archid.store import Database, list_runs, record_failed_run
 from archid.store.errors import sqlite_errors
 
 _EVERYTHING = "*"
+# daemon_queue.running: the sync in flight, and one whose cut-off is recorded
+_RUNNING, _RECORDED = 1, 2
 
 
 class SqliteState:
@@ -100,19 +103,22 @@ class SqliteState:
             " ORDER BY running DESC, seq"
         )
         running: Request | None = None
+        recorded = False
         pending: list[Request] = []
         for t, priority, mode, trigger, seq, flag in rows:
             request = Request(ExportType(t), priority, Mode(mode), Trigger(trigger), seq=seq)
             if flag and running is None:
-                running = request
+                running, recorded = request, flag == _RECORDED
             else:
                 pending.append(request)
-        return SavedQueue(running, tuple(pending))
+        return SavedQueue(running, tuple(pending), recorded)
 
-    def save_queue(self, pending: list[Request], running: Request | None) -> None:
+    def save_queue(
+        self, pending: list[Request], running: Request | None, recorded: bool = False
+    ) -> None:
         rows = [(r, 0) for r in pending if running is None or r.type is not running.type]
         if running is not None:
-            rows.append((running, 1))
+            rows.append((running, _RECORDED if recorded else _RUNNING))
         with self._writing("saving the queue") as connection:
             connection.execute("DELETE FROM daemon_queue")
             connection.executemany(
@@ -153,18 +159,17 @@ class SqliteState:
         return [(row[0], _letter(row[1:])) for row in rows]
 
     def take_dead_letter(self, letter_id: int) -> DeadLetter | None:
+        # One writing statement: a read first would make the write an upgrade,
+        # which SQLite refuses at once (no busy wait) while another writer works.
         with self._writing("taking a dead letter") as connection:
             rows = list(
                 connection.execute(
-                    "SELECT type, priority, mode, trigger, error, stage, message, attempts, at "
-                    "FROM dead_letters WHERE id = ?",
+                    "DELETE FROM dead_letters WHERE id = ? RETURNING"
+                    " type, priority, mode, trigger, error, stage, message, attempts, at",
                     (letter_id,),
                 )
             )
-            if not rows:
-                return None
-            connection.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
-        return _letter(rows[0])
+        return _letter(rows[0]) if rows else None
 
     def record_failed_run(self, run: FailedRun) -> None:
         with self._lock:

@@ -36,6 +36,10 @@ class SavedQueue:
 
     running: Request | None = None
     pending: tuple[Request, ...] = ()
+    #: the running sync's last attempt has its ``sync_runs`` row (a clean stop
+    #: cut it off); if not, the process died during it and the next start
+    #: records it as ``Interrupted``
+    recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,9 @@ class DaemonState(Protocol):
 
     def queue(self) -> SavedQueue: ...
 
-    def save_queue(self, pending: list[Request], running: Request | None) -> None: ...
+    def save_queue(
+        self, pending: list[Request], running: Request | None, recorded: bool = False
+    ) -> None: ...
 
     def add_dead_letter(self, letter: DeadLetter) -> int: ...
 
@@ -114,8 +120,10 @@ class MemoryState:
     def queue(self) -> SavedQueue:
         return self._queue
 
-    def save_queue(self, pending: list[Request], running: Request | None) -> None:
-        self._queue = SavedQueue(running, tuple(pending))
+    def save_queue(
+        self, pending: list[Request], running: Request | None, recorded: bool = False
+    ) -> None:
+        self._queue = SavedQueue(running, tuple(pending), recorded)
 
     def add_dead_letter(self, letter: DeadLetter) -> int:
         letter_id = next(self._ids)

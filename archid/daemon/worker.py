@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol
 
 import trio
 
+from archid import logs
 from archid.config import RetryConfig
 from archid.daemon.breaker import CircuitBreaker
 from archid.daemon.clock import WallClock
@@ -210,7 +211,7 @@ class Worker:
                         self._channel.put(request)
                         break
                     if not failure.transient or attempt > self.retry.retries:
-                        self._give_up(request, started, history)
+                        self._give_up(request, started, history, run_id)
                         break
                     if not self._breaker.allows():
                         # The portal is down: keep the request for when it is back.
@@ -235,7 +236,13 @@ class Worker:
                     break
         if scope.cancelled_caught:
             self._breaker.abandoned()
-            log.warning("%s sync cancelled", request.type)
+            log.warning(
+                "%s sync cancelled",
+                request.type,
+                extra=logs.fields(
+                    type=request.type, run=self.current.run_id if self.current else None
+                ),
+            )
             self._publish(
                 EventKind.FAILED,
                 request,
@@ -275,6 +282,7 @@ class Worker:
                 request,
                 None,
                 f"{request.type} failed 3 times in a row: {failure.error}",
+                data={"alert": str(logs.Alert.FAILURES_IN_A_ROW)},
             )
 
     def _succeed(self, request: Request, run_id: int, started: float, result: SyncResult) -> None:
@@ -290,7 +298,9 @@ class Worker:
             data={"changed": result.changed, **result.counts, "seconds": result.seconds},
         )
 
-    def _give_up(self, request: Request, started: float, history: list[Attempt]) -> None:
+    def _give_up(
+        self, request: Request, started: float, history: list[Attempt], run_id: int
+    ) -> None:
         last = history[-1]
         now = self._clock.now()
         letter = DeadLetter(request, last.error, last.stage, last.message, tuple(history), now)
@@ -302,6 +312,7 @@ class Worker:
             len(history),
             last.error,
             last.message,
+            extra=logs.fields(type=request.type, run=run_id, stage=last.stage),
         )
         self._scheduler.completed(request.type, started, False)
 

@@ -69,7 +69,8 @@ class BrowserSettings:
     """How to start the browser; the defaults are ``[browser]``'s (Debian's packages).
 
     ``accept_insecure_certs`` lets Chromium load a portal with a self-signed
-    certificate (``portal.verify_tls = false``).
+    certificate (``portal.verify_tls = false``); ``sandbox`` false (``[browser]
+    sandbox``) passes ``--no-sandbox``.
     """
 
     chromium: Path = _DEFAULTS.chromium
@@ -79,6 +80,7 @@ class BrowserSettings:
     window_width: int = _DEFAULTS.window_width
     window_height: int = _DEFAULTS.window_height
     accept_insecure_certs: bool = False
+    sandbox: bool = _DEFAULTS.sandbox
 
     @classmethod
     def from_config(cls, config: BrowserConfig, *, verify_tls: bool = True) -> BrowserSettings:
@@ -91,6 +93,7 @@ class BrowserSettings:
             window_width=config.window_width,
             window_height=config.window_height,
             accept_insecure_certs=not verify_tls,
+            sandbox=config.sandbox,
         )
 
     @property
@@ -124,8 +127,9 @@ def chromium_arguments(settings: BrowserSettings, profile_dir: Path | None = Non
         arguments.append(f"--user-data-dir={profile_dir}")
     if settings.headless:
         arguments.append("--headless=new")
-    if os.geteuid() == 0:
-        # Chromium refuses to run as root with its sandbox on.
+    if not settings.sandbox or os.geteuid() == 0:
+        # Chromium refuses to run as root with its sandbox on; under the
+        # systemd unit, which denies namespaces, its sandbox cannot start.
         arguments.append("--no-sandbox")
     return arguments
 

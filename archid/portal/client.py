@@ -631,18 +631,19 @@ class PortalClient:
                 continue  # the page changed while it was looked at: look at the new one
         else:
             page = self.driver.execute_script(_PAGE_SCRIPT)
-        url = str(page["url"]).lower()
+        shown = str(page["url"])
+        url = shown.lower()
         if url.startswith("chrome-error:"):
             # Chromium's own error page: connection refused, reset, DNS, TLS.
-            raise PortalUnavailable("the browser could not reach the portal", stage)
+            raise PortalUnavailable(f"the browser could not reach {self.base_url}", stage)
         if stage is not Stage.LOGIN and "login.aspx" in url:
             raise SessionExpired("the portal sent the browser to the login page", stage)
         if page["blocked"]:
             raise PortalBlocked("the portal blocks this client for today", stage)
         if page["maintenance"]:
-            raise PortalUnavailable("the portal is in maintenance", stage)
+            raise PortalUnavailable(f"the portal is in maintenance ({shown})", stage)
         if page["server_error"]:
-            raise PortalUnavailable("the portal answered with a server error", stage)
+            raise PortalUnavailable(f"the portal answered {shown} with a server error", stage)
         if page["error"] is not None:
             raise ExportRejected(page["error"] or "the portal reported an error", stage)
 

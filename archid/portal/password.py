@@ -1,18 +1,25 @@
 """The portal password, read from its file each time the login form is filled in.
 
-The configuration checks ``portal.password_file`` when it is loaded; the
-portal reads it again at every login, so an operator who fixes a wrong
-password only has to edit the file (a SIGHUP is not needed, and does no
-harm). :meth:`PasswordFile.fingerprint` lets a portal hold notice that the
-file changed without reading the secret.
+The file is the systemd credential ``portal-password``
+(``$CREDENTIALS_DIRECTORY/portal-password``, which the unit's
+``LoadCredential=`` fills) when there is one, else ``portal.password_file``:
+the configuration picks it (:func:`~archid.config.password_credential`) and
+checks it when it is loaded. The portal reads it again at every login, so an
+operator who fixes a wrong password only has to edit the file (a SIGHUP is
+not needed, and does no harm; a credential is copied when the service
+starts, so there the fix takes a restart). :meth:`PasswordFile.fingerprint`
+lets a portal hold notice that the file changed without reading the secret.
 
-Messages name the file and what is wrong with it, never its content.
+A file that its group or others may read or write is refused, at load and
+at every login, as an unreadable one is. Messages name the file and what is
+wrong with it (its mode and ``chmod 600``, for that one), never its content.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from archid.config import PasswordFileError, read_password_file
 from archid.portal.errors import Stage, WrongCredentials
 
 
@@ -20,8 +27,9 @@ class PasswordFile:
     """A callable returning the password in ``path`` (without the final line break).
 
     Raises :class:`WrongCredentials` (stage ``login``) when the file cannot
-    be read, is not UTF-8 or is empty: like a rejected password, it needs
-    an operator, and the portal hold lifts when the file changes.
+    be read, is open to its group or others, is not UTF-8 or is empty: like
+    a rejected password, it needs an operator, and the portal hold lifts
+    when the file changes.
     """
 
     __slots__ = ("path",)
@@ -34,26 +42,12 @@ class PasswordFile:
 
     def __call__(self) -> str:
         try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise WrongCredentials(
-                f"cannot read the password file {self.path}: {reason}", Stage.LOGIN
-            ) from None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            # Not chained: the decode error quotes the file's bytes.
-            text = None
-        if text is None:
-            raise WrongCredentials(f"the password file {self.path} is not UTF-8", Stage.LOGIN)
-        password = text.rstrip("\r\n")
-        if not password:
-            raise WrongCredentials(f"the password file {self.path} is empty", Stage.LOGIN)
-        return password
+            return read_password_file(self.path)
+        except PasswordFileError as exc:
+            raise WrongCredentials(str(exc), Stage.LOGIN) from None
 
     def fingerprint(self) -> tuple[int, int, int, int] | None:
-        """What changes when the file is edited, replaced or touched; ``None`` if it is gone."""
+        """What changes when the file is edited, replaced, touched or chmodded; ``None`` if gone."""
         try:
             info = self.path.stat()
         except OSError:

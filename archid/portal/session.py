@@ -34,6 +34,7 @@ from types import TracebackType
 
 import trio
 
+from archid import logs
 from archid.config import Config, Secret
 from archid.portal.browser import BrowserSettings
 from archid.portal.budget import LoginBudget, next_portal_day
@@ -97,7 +98,11 @@ class AsyncPortal:
         self._hold_path = hold_path
         self._hold = None if hold_path is None else load_hold(hold_path, self._owner)
         if self._hold is not None:
-            log.error("%s (carried over from the previous run)", self._hold.describe())
+            log.error(
+                "%s (carried over from the previous run)",
+                self._hold.describe(),
+                extra=logs.fields(alert=logs.Alert.PORTAL_HOLD),
+            )
         self._client: PortalClient | None = None
         self._lock = trio.Lock()
         self._idle_deadline = math.inf
@@ -223,7 +228,7 @@ class AsyncPortal:
         until = next_portal_day(self._now()) if error.next_day else None
         self._hold = PortalHold(error, self._now(), until, self._password_mark())
         # The one line that says why nothing logs in any more, and what lifts it.
-        log.error("%s", self._hold.describe())
+        log.error("%s", self._hold.describe(), extra=logs.fields(alert=logs.Alert.PORTAL_HOLD))
         if self._hold_path is not None:
             try:
                 save_hold(self._hold_path, self._hold, self._owner)

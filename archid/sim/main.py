@@ -97,7 +97,7 @@ def run_sim(args: argparse.Namespace) -> int:
         server = build_server(args)
     except (OSError, ValueError) as exc:
         print(f"archid sim: {exc}", file=sys.stderr)
-        return 2
+        return 64  # EX_USAGE, as for every bad argument
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -174,7 +174,10 @@ def _object(payload: Any) -> dict[str, Any]:
 def _jsonable(value: Any) -> Any:
     """Mutation reports may hold records; give them their JSON form."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_json(value)  # type: ignore[arg-type]
+        if type(value) in RECORD_TYPES.values():
+            return to_json(value)  # type: ignore[arg-type]
+        # A Change holds records: each field in its own JSON form.
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
     if isinstance(value, dict):

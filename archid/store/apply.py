@@ -194,7 +194,13 @@ def apply_sync(
         _roll_back(connection, exc)
         raise
     # Only now is the run's state the stored state.
-    db.seen_cache.setdefault(export_type, {}).update(run.plan.cache)
+    seen = db.seen_cache.setdefault(export_type, {})
+    seen.update(run.plan.cache)
+    if mode == "full" and result.outcome == "ok":
+        # A key a full export lacks is missing or deleted: kept, its entry
+        # would grow the process with every record the portal ever dropped.
+        for key in seen.keys() - incoming.keys():
+            del seen[key]
     return result
 
 
@@ -343,7 +349,13 @@ class _Run:
             first_seq=first_seq,
             last_seq=last_seq,
         )
-        finish_run(self.db, result, self.meta, error_class="ExportRejected" if reason else None)
+        finish_run(
+            self.db,
+            result,
+            self.meta,
+            error_stage="apply" if reason else None,
+            error_class="ExportRejected" if reason else None,
+        )
         return result
 
     def _read(self) -> _Stored:

@@ -253,3 +253,24 @@ V3_ALTER: Final = (
 )
 """Migration 3's additions to ``sync_runs`` (the parse's warnings) and
 ``changes`` (the key a row had before a key change)."""
+
+V4: Final = (
+    """CREATE TABLE dead_letters_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        type TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        mode TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        error TEXT NOT NULL,
+        stage TEXT,
+        message TEXT NOT NULL,
+        attempts TEXT NOT NULL,
+        at REAL NOT NULL
+    )""",
+    "INSERT INTO dead_letters_v4 SELECT * FROM dead_letters",
+    "DROP TABLE dead_letters",
+    "ALTER TABLE dead_letters_v4 RENAME TO dead_letters",
+)
+"""Migration 4: dead-letter ids are never handed out twice (``AUTOINCREMENT``),
+so an admin's ``drop 3`` cannot reach a newer letter that took a retried
+one's number."""

@@ -91,6 +91,13 @@ class DatabaseIOError(DatabaseError):
     transient = True
 
 
+class DatabaseReadOnly(DatabaseError):
+    """The file system holding the database is read-only (remounted so after
+    a disk error, or mounted so): nothing can be written until it is fixed."""
+
+    transient = True
+
+
 class DatabaseCorrupt(DatabaseError):
     """The file is not a database, or its pages are damaged."""
 
@@ -116,6 +123,8 @@ def sqlite_error(exc: apsw.Error, connection: Any, doing: str) -> DatabaseError:
         kind, what = DatabaseBusy, "database busy"
     elif isinstance(exc, apsw.FullError) or os_errno in _NO_ROOM:
         kind, what = DiskFull, "disk full"
+    elif isinstance(exc, apsw.ReadOnlyError) or os_errno == errno.EROFS:
+        kind, what = DatabaseReadOnly, "database read-only"
     elif isinstance(exc, apsw.IOError):
         kind, what = DatabaseIOError, "database I/O error"
     elif isinstance(exc, apsw.CorruptError | apsw.NotADBError):

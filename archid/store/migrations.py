@@ -53,6 +53,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "stable keys and spec v2 field names; key_map; sync_runs.warnings; changes.old_key",
         migrate_v3,
     ),
+    Migration(4, "dead-letter ids never reused", _run(ddl_history.V4)),
 )
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

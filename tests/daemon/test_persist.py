@@ -108,9 +108,11 @@ class FullDisk(MemoryState):
         self._check()
         super().set_pauses(pauses)
 
-    def save_queue(self, pending: list[Request], running: Request | None) -> None:
+    def save_queue(
+        self, pending: list[Request], running: Request | None, recorded: bool = False
+    ) -> None:
         self._check()
-        super().save_queue(pending, running)
+        super().save_queue(pending, running, recorded)
 
 
 async def test_a_full_disk_neither_stops_the_daemon_nor_loses_its_state(

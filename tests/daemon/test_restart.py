@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import apsw
 import pytest
 import trio
 import trio.testing
@@ -13,6 +14,7 @@ import trio.testing
 from archid.daemon.queue import Mode, Request, Trigger
 from archid.daemon.service import MANUAL_PRIORITY, Daemon
 from archid.daemon.sqlite_state import SqliteState
+from archid.daemon.worker import CutOff, DeadLetter
 from archid.records import ExportType
 from archid.store import Database, RunMeta, apply_sync, open_database, record_failed_run
 from tests.daemon.test_service import Script, always_up, config, wait_for
@@ -79,5 +81,86 @@ async def test_the_interrupted_sync_runs_first_after_a_restart(
         assert [c[0] for c in script.calls[:2]] == [ORDERS, PRODUCTS]
         assert script.calls[0][3] == start  # at once
         assert script.calls[0][1:3] == (Mode.FULL, Trigger.SCHEDULE)
+    finally:
+        state.close()
+
+
+def _interrupted_rows(db: Database) -> list[tuple[object, ...]]:
+    return list(
+        db.connection.execute(
+            "SELECT type, mode, trigger, error_stage FROM sync_runs"
+            " WHERE outcome = 'failed' AND error_class = 'Interrupted'"
+        )
+    )
+
+
+async def _start_and_stop(daemon: Daemon, script: Script) -> None:
+    async with trio.open_nursery() as nursery:
+        await nursery.start(daemon.run)
+        await wait_for(lambda: len(script.calls) >= 1)
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_sync_the_process_died_in_gets_its_row_once_at_the_next_start(
+    db: Database, autojump_clock: trio.testing.MockClock
+) -> None:
+    state = SqliteState(db)
+    try:
+        # SIGKILL during a manual customers sync: nothing recorded it.
+        state.save_queue([], Request(C, MANUAL_PRIORITY, Mode.RECENT, Trigger.MANUAL, seq=1))
+        script = Script(seconds=3600)
+        await _start_and_stop(Daemon(config(), script, state, probe=always_up), script)
+        assert _interrupted_rows(db) == [("customers", "recent", "manual", "unknown")]
+        # That stop was clean: the cut-off attempt went to ``on_cut_off`` (the
+        # sync job records it as Cancelled), so the start after it records
+        # nothing more, though the sync still runs first.
+        assert state.queue().recorded and state.queue().running is not None
+        cut: list[CutOff] = []
+        script = Script(seconds=3600)
+        daemon = Daemon(config(), script, state, probe=always_up, on_cut_off=cut.append)
+        await _start_and_stop(daemon, script)
+        assert script.calls[0][0] is C and [c.error for c in cut] == ["Cancelled"]
+        assert len(_interrupted_rows(db)) == 1
+    finally:
+        state.close()
+
+
+async def test_taking_a_dead_letter_waits_out_a_locked_database_off_the_event_loop(
+    db: Database, tmp_path: Path
+) -> None:
+    state = SqliteState(db, busy_timeout=10)
+    try:
+        letter = DeadLetter(Request(ORDERS, 6), "LayoutChanged", "parse", "x", (), 1.0)
+        letter_id = state.add_dead_letter(letter)
+        daemon = Daemon(config(), Script(), state, probe=always_up)
+        holder = apsw.Connection(str(tmp_path / "m.sqlite3"))
+        holder.execute("BEGIN IMMEDIATE")
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await trio.sleep(0.01)
+                ticks += 1
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(tick)
+            retried = trio.Event()
+
+            async def retry() -> None:
+                await daemon.retry_dead_letter(letter_id)
+                retried.set()
+
+            nursery.start_soon(retry)
+            await trio.sleep(0.5)
+            # Still waiting for the lock, and the loop ran on meanwhile.
+            assert not retried.is_set() and ticks >= 20
+            holder.execute("ROLLBACK")
+            with trio.fail_after(10):
+                await retried.wait()
+            nursery.cancel_scope.cancel()
+        holder.close()
+        assert [r.type for r in daemon.channel.pending()] == [ORDERS]
+        assert state.dead_letters() == []
     finally:
         state.close()

@@ -9,7 +9,6 @@ the log and the database file.
 
 from __future__ import annotations
 
-import resource
 import signal
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import apsw
 import pytest
 
 from archid.records import ExportType
@@ -183,125 +181,13 @@ def test_a_second_daemon_on_the_same_database_exits_at_once_naming_the_first(
     assert time.monotonic() - started < 10
     log = second.log()
     assert f"PID {first.process.pid}" in log and "already running" in log, log
-    assert not any("READY=1" in m for m in _all(second))
+    assert not any("READY=1" in m for m in second.drained())
     # the first one is unaffected and stops cleanly; then a new one may start
     assert first.process.poll() is None
     first.stop()
     third = start_daemon(config)
     third.receive(lambda m: "READY=1" in m, 30, "READY=1 once the first one is gone")
     third.stop()
-
-
-def _all(daemon: Daemon) -> list[str]:
-    while not daemon.inbox.empty():
-        daemon.messages.append(daemon.inbox.get())
-    return daemon.messages
-
-
-def test_a_database_locked_by_another_writer_is_waited_out(
-    sim: SimServer, tmp_path: Path, start_daemon: Callable[..., Daemon]
-) -> None:
-    config = write_config(tmp_path, sim.url, [CUSTOMERS])
-    text = config.read_text().replace(
-        'path = "mirror.sqlite3"', 'path = "mirror.sqlite3"\nbusy_timeout = "1s"'
-    )
-    # The retry comes after the lock is gone (a retry that met it too would
-    # be a dead letter: retries = 1).
-    text = text.replace('base_delay = "1s"', 'base_delay = "4s"')
-    config.write_text(text.replace('max_delay = "2s"', 'max_delay = "4s"'))
-    daemon = start_daemon(config)
-    daemon.receive(lambda m: m == "READY=1", 30, "READY=1")
-    # Another writer takes the lock before the first sync's apply, and holds
-    # it until both the apply and the write of its failed run gave up on it.
-    holder = apsw.Connection(str(daemon.database))
-    holder.set_busy_timeout(5000)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        daemon.wait_until(
-            lambda: (
-                "customers sync failed at apply: DatabaseBusy" in daemon.log()
-                and "daemon state not saved yet (database busy" in daemon.log()
-            ),
-            90,
-            "the apply and the state writer to find the database locked",
-        )
-        assert daemon.ok_runs() == set() and daemon.process.poll() is None
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-
-    daemon.wait_until(lambda: daemon.ok_runs() == {"customers"}, 90, "the retried sync")
-    assert stored(daemon.database, CUSTOMERS) == truth(sim, CUSTOMERS)
-    # The attempt that met the lock has its row, written once the lock was gone.
-    daemon.wait_until(
-        lambda: (
-            ("DatabaseBusy", "apply")
-            in daemon.rows(
-                "SELECT error_class, error_stage FROM sync_runs WHERE outcome = 'failed'"
-            )
-        ),
-        30,
-        "the busy attempt's run",
-    )
-    assert daemon.rows("SELECT count(*) FROM dead_letters") == [(0,)]
-    assert "daemon state saved again" in daemon.log()
-    daemon.stop()
-    assert "Traceback" not in daemon.log()
-
-
-def test_a_full_disk_is_said_as_such_and_the_daemon_serves_on(
-    sim: SimServer, tmp_path: Path, start_daemon: Callable[..., Daemon]
-) -> None:
-    # A download slow enough to set the limit while the browser is at work.
-    sim.portal.faults.arm({"kind": FaultKind.SLOW_DOWNLOAD, "type": "customers", "rate": 20_000})
-    text = write_config(tmp_path, sim.url, [CUSTOMERS]).read_text()
-    text = text.replace('base_delay = "1s"', 'base_delay = "4s"')
-    config = tmp_path / "config.toml"
-    config.write_text(text.replace('max_delay = "2s"', 'max_delay = "4s"'))
-    daemon = start_daemon(config)
-    daemon.receive(lambda m: m.startswith("STATUS=syncing customers (download)"), 60, "a download")
-    # The daemon's own file size limit (its browser keeps its own): below the
-    # write-ahead log's size, above the log file's, as a disk with no room
-    # left for the database would be.
-    wal = daemon.database.with_name(daemon.database.name + "-wal")
-    limit = 64 * 1024
-    assert wal.stat().st_size > limit > daemon.log_path.stat().st_size
-    # Only the soft limit: lifting a hard one again needs a capability.
-    resource.prlimit(daemon.process.pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
-    try:
-        daemon.wait_until(
-            lambda: (
-                "customers sync failed at apply: DiskFull: disk full while applying" in daemon.log()
-                and "daemon state not saved: disk full" in daemon.log()
-            ),
-            90,
-            "the apply and the state writer to find the disk full",
-        )
-        assert daemon.process.poll() is None and daemon.ok_runs() == set()
-    finally:
-        unlimited = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
-        resource.prlimit(daemon.process.pid, resource.RLIMIT_FSIZE, unlimited)
-
-    daemon.wait_until(lambda: daemon.ok_runs() == {"customers"}, 90, "the retried sync")
-    assert stored(daemon.database, CUSTOMERS) == truth(sim, CUSTOMERS)
-    daemon.wait_until(
-        lambda: (
-            ("DiskFull", "apply")
-            in daemon.rows(
-                "SELECT error_class, error_stage FROM sync_runs WHERE outcome = 'failed'"
-            )
-        ),
-        30,
-        "the failed attempt's run",
-    )
-    daemon.wait_until(lambda: "daemon state saved again" in daemon.log(), 30, "the state saved")
-    assert daemon.rows("SELECT count(*) FROM dead_letters") == [(0,)]
-    daemon.stop()
-    log = daemon.log()
-    assert "Traceback" not in log and PASSWORD not in log
-    # Every attempt is in the log, the first one too (it starts before READY=1).
-    assert "customers sync started (attempt 1)" in log
-    assert "customers sync started (attempt 2)" in log
 
 
 def test_a_wrong_password_holds_the_portal_after_one_login_and_a_fixed_file_lifts_it(

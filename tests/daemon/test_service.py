@@ -180,11 +180,11 @@ async def test_dead_letters_can_be_listed_retried_and_dropped(
         [letter] = daemon.dead_letters()
         assert (letter["type"], letter["error"]) == ("customers", "LayoutChanged")
         script.failing.clear()
-        daemon.retry_dead_letter(letter["id"])
+        await daemon.retry_dead_letter(letter["id"])
         assert daemon.dead_letters() == []
         await wait_for(lambda: daemon.health.of(CUSTOMERS).last_success is not None)
         with pytest.raises(CommandError):
-            daemon.drop_dead_letter(letter["id"])
+            await daemon.drop_dead_letter(letter["id"])
 
 
 async def test_cancel_running_and_queued(autojump_clock: trio.testing.MockClock) -> None:

@@ -130,6 +130,7 @@ def write_config(folder: Path, url: str, *, password: str = "komet") -> Path:
     """A config.toml for ``archid`` against the simulator, its database in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "password").write_text(password + "\n")
+    (folder / "password").chmod(0o600)
     path = folder / "config.toml"
     path.write_text(
         f'[portal]\nurl = "{url}"\nusername = "agent"\npassword_file = "password"\n'

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 def write_config(tmp_path: Path, url: str, password: str) -> Path:
     (tmp_path / "password").write_text(password + "\n")
+    (tmp_path / "password").chmod(0o600)
     config = tmp_path / "config.toml"
     config.write_text(
         f'[portal]\nurl = "{url}"\nusername = "agent"\npassword_file = "password"\n'

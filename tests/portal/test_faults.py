@@ -25,12 +25,9 @@ from archid.portal.errors import (
 )
 from archid.portal.processes import descendants, snapshot
 from archid.records import ExportType
-from archid.sim.cache import ExportCache
-from archid.sim.dataset import Dataset
-from archid.sim.font import load_font
-from archid.sim.portal import Portal, PortalOptions
+from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
-from tests.conftest import SIM_CACHE, SIM_SCALE, SIM_SEED
+from tests.conftest import serving_sim
 from tests.portal.conftest import browser_processes, wait_for
 
 pytestmark = pytest.mark.browser
@@ -58,14 +55,8 @@ FAILURES: list[tuple[dict[str, Any], type[PortalError], Stage]] = [
 
 @pytest.fixture(scope="module")
 def shared_sim() -> Iterator[SimServer]:
-    options = PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2)
-    portal = Portal(dataset=Dataset.generate(SIM_SEED, SIM_SCALE), options=options, seed=SIM_SEED)
-    server = SimServer(portal, ExportCache(SIM_CACHE, load_font(None)), test_api=True)
-    server.start()
-    try:
+    with serving_sim(PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2)) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(scope="module")

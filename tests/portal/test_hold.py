@@ -52,6 +52,7 @@ def make(
 def password_file(tmp_path: Path) -> PasswordFile:
     path = tmp_path / "password"
     path.write_text("wrong\n")
+    path.chmod(0o600)
     return PasswordFile(path)
 
 
@@ -100,6 +101,7 @@ async def test_an_unreadable_password_file_holds_without_any_login(
         assert portal.hold is not None
         # The file appears: the hold lifts and the login uses it.
         password.path.write_text(sim.portal.options.password)
+        password.path.chmod(0o600)
         await portal.export(ExportType.CUSTOMERS, tmp_path)
     assert sim.portal.logins_today() == 1
 
@@ -126,6 +128,7 @@ async def test_a_spent_budget_holds_until_the_next_portal_day(
     budget.spend()  # an earlier process's login today
     password = PasswordFile(tmp_path / "password")
     password.path.write_text(sim.portal.options.password)
+    password.path.chmod(0o600)
     async with make(sim, password, budget, clock) as portal:
         for _ in range(3):
             with pytest.raises(LoginBudgetSpent):

@@ -536,7 +536,11 @@ def test_exports_are_cached_per_data_version(http: httpx.Client, tmp_path: Path)
     generated = http.get("/_sim/state").json()["exports_generated"]
     first = export(http, ExportType.INVOICES).content
     assert http.get("/_sim/state").json()["exports_generated"] == generated
-    http.post("/_sim/mutate/invoices", json={"n": 3, "seed": 5})
+    mutated = http.post("/_sim/mutate/invoices", json={"n": 3, "seed": 5})
+    assert mutated.status_code == 200, mutated.text
+    assert [c["op"] for c in mutated.json()["changes"]] and all(
+        c["type"] == "invoices" for c in mutated.json()["changes"]
+    )
     second = export(http, ExportType.INVOICES).content
     assert second != first
 

@@ -319,7 +319,7 @@ def record(db: Database, export_type: ExportType, key: str) -> Record:
 
 def test_the_file_is_at_the_new_version_and_every_row_is_there(migrated: Any) -> None:
     db, _, _ = migrated
-    assert user_version(db.connection) == SCHEMA_VERSION == 3
+    assert user_version(db.connection) == SCHEMA_VERSION == 4
     keys = {
         t: sorted(k for (k,) in db.connection.execute(f'SELECT key FROM "{t.value}"'))
         for t in ExportType

@@ -1,0 +1,146 @@
+"""Following one queued sync to its end, for ``sync`` with ``wait``.
+
+Requests of a type merge while they wait (:mod:`archid.daemon.queue`), and
+the merged entry keeps its ``seq``: the request a client queued is done
+when the worker has run the entry with that ``seq``. The daemon's run
+listeners say exactly when the worker starts that entry and when it is
+done with it (every attempt, every retry); the event bus carries what
+happened meanwhile. Both happen on the event loop, so at the moment the
+worker says "done" every event of the run is in this follower's
+subscription, or on its way to the follower's task (a memory channel hands
+a value straight to a task blocked in ``receive``): the follower takes
+what is buffered there and then, closes the subscription, and reads the
+in-flight event, if any, first. An event on its way when the run starts
+came before it; the run's own events begin with its ``started``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any
+
+import trio
+
+from archid.daemon.events import Event, EventKind
+from archid.daemon.queue import Request
+from archid.daemon.service import Daemon
+
+#: seconds between looks at the queue while the request waits (an admin may drop it)
+QUEUE_CHECK_INTERVAL = 0.5
+_NOT_COUNTS = ("seconds", "changed", "store_run")
+#: the error of a run the store's guard refused (archid.daemon.sync.GuardRejected)
+_REJECTED = "GuardRejected"
+
+
+class _Phase(enum.Enum):
+    WAITING = "waiting"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class Follower:
+    """Collects the events of one request's run, from start to end."""
+
+    def __init__(
+        self,
+        daemon: Daemon,
+        request: Request,
+        events: trio.MemoryReceiveChannel[Event],
+        on_event: Callable[[Event], None],
+    ) -> None:
+        self._daemon = daemon
+        self._request = request
+        self._events = events
+        self._on_event = on_event
+        self._phase = _Phase.WAITING
+        self._begun = False  # its first ``started`` seen
+        self._seen: list[Event] = []
+        self._backlog: list[Event] = []
+        self._started_at: float | None = None
+
+    def on_running(self, request: Request | None) -> None:
+        """The daemon's run listener: the worker starts ``request``, or (``None``) is done."""
+        if self._phase is _Phase.WAITING and request is not None:
+            if request.type is self._request.type and request.seq == self._request.seq:
+                self._phase = _Phase.RUNNING
+                self._started_at = trio.current_time()
+        elif self._phase is _Phase.RUNNING and request is None:
+            while True:
+                try:
+                    self._backlog.append(self._events.receive_nowait())
+                except (trio.WouldBlock, trio.ClosedResourceError, trio.EndOfChannel):
+                    break
+            self._phase = _Phase.DONE
+            self._events.close()  # wakes :meth:`outcome`
+
+    async def outcome(self) -> dict[str, Any]:
+        """Wait for the run's end; what came of it (see ``docs/control.md``)."""
+        while self._phase is not _Phase.DONE:
+            try:
+                with trio.move_on_after(QUEUE_CHECK_INTERVAL):
+                    self._keep(await self._events.receive())
+                    continue
+            except (trio.ClosedResourceError, trio.EndOfChannel):
+                break
+            if self._phase is _Phase.WAITING and not self._still_queued():
+                return self._result("cancelled", None, "dropped from the queue before it ran")
+        for event in self._backlog:
+            self._keep(event)
+        return self._decide()
+
+    def _still_queued(self) -> bool:
+        return any(
+            r.type is self._request.type and r.seq == self._request.seq
+            for r in self._daemon.channel.pending()
+        )
+
+    def _keep(self, event: Event) -> None:
+        if self._phase is _Phase.WAITING or event.type is not self._request.type:
+            return
+        if not self._begun:
+            if event.kind is not EventKind.STARTED:
+                return  # from before the run (its queueing, an earlier run's end)
+            self._begun = True
+        self._seen.append(event)
+        self._on_event(event)
+
+    def _decide(self) -> dict[str, Any]:
+        ends = [
+            e
+            for e in self._seen
+            if e.kind in (EventKind.FINISHED, EventKind.FAILED, EventKind.DEAD_LETTER)
+        ]
+        failures = [e for e in self._seen if e.kind is EventKind.FAILED]
+        last_failure = failures[-1] if failures else None
+        error = None
+        if last_failure is not None:
+            error = f"{last_failure.data.get('error', 'error')}: {last_failure.message}"
+        if not ends:
+            return self._result("failed", None, error or "the run ended without a word")
+        end = ends[-1]
+        if end.kind is EventKind.FINISHED:
+            return self._result("ok", end, None)
+        if end.kind is EventKind.DEAD_LETTER:
+            rejected = last_failure is not None and last_failure.data.get("error") == _REJECTED
+            return self._result("rejected" if rejected else "dead_letter", last_failure, error)
+        if end.data.get("error") == "Cancelled":
+            return self._result("cancelled", end, error)
+        # Failed and put back in the queue (portal hold, breaker open).
+        return self._result("failed", end, error)
+
+    def _result(self, outcome: str, event: Event | None, error: str | None) -> dict[str, Any]:
+        counts: dict[str, Any] = {}
+        run = None  # the sync_runs row: the events of a failure do not name it
+        if event is not None and event.kind is EventKind.FINISHED:
+            counts = {k: v for k, v in event.data.items() if k not in _NOT_COUNTS}
+            run = event.data.get("store_run")
+        since = self._started_at
+        return {
+            "outcome": outcome,
+            "run": run,
+            "type": str(self._request.type),
+            "counts": counts,
+            "error": error,
+            "seconds": 0.0 if since is None else trio.current_time() - since,
+        }
