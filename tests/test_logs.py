@@ -563,3 +563,21 @@ def test_under_journald_the_levels_are_debug_info_notice_for_what_they_say(
 def test_the_password_is_in_no_log_line(journaled: JournaledRun) -> None:
     assert PASSWORD not in journaled.log
     assert "selenium" not in journaled.log
+
+
+async def test_a_daemon_its_owner_cancels_stops_at_notice_not_as_a_failure(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The demo's Ctrl-C, a benchmark or a test ends ``serve`` by cancelling
+    # it: a stop that was asked for. (No sync is due: no browser starts.)
+    from tests.inprocess import with_daemon
+
+    config = write_config(tmp_path, "https://127.0.0.1:9/Archibald/", [])
+
+    async def body(daemon: object, events: object) -> None:
+        pass
+
+    with caplog.at_level(logging.INFO, logger="archid"):
+        await with_daemon(config, body)
+    [stopped] = [r for r in caplog.records if r.getMessage() == "archid stopped"]
+    assert stopped.levelno == logs.NOTICE

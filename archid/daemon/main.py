@@ -81,6 +81,14 @@ def run_daemon(config_path: str | Path) -> int:
     return 0
 
 
+def _only_cancelled(exc: BaseException) -> bool:
+    """Whether ``exc`` is trio's cancellation, alone or in groups of nothing else."""
+    if isinstance(exc, BaseExceptionGroup):
+        _cancelled, rest = exc.split(trio.Cancelled)
+        return rest is None
+    return isinstance(exc, trio.Cancelled)
+
+
 def _sole(exc: BaseException) -> BaseException:
     """The one exception inside nested single-member groups, else ``exc`` itself."""
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
@@ -134,7 +142,7 @@ async def _serve(
     state = SqliteState(db, config.database.busy_timeout)
     writer = StateWriter(state)
     workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
-    stopped = False  # as asked (a signal), not by a failure
+    stopped = False  # as asked (a signal, or the owner's cancel), not by a failure
     try:
         async with AsyncPortal.from_config(config, now=clock.now_datetime) as portal:
 
@@ -169,6 +177,11 @@ async def _serve(
                 await _handle_signals(signals, reload, notifier)
                 nursery.cancel_scope.cancel()
         stopped = True
+    except BaseException as exc:
+        # The caller ended it (the demo's Ctrl-C, a benchmark, a test): a stop
+        # that was asked for, not a failure; trio may group the cancellations.
+        stopped = _only_cancelled(exc)
+        raise
     finally:
         notifier.stopping()
         state.close()
