@@ -12,49 +12,22 @@ in ``.prom``: the collector skips it.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Final
+
+from archid.files import replace_file
 
 #: node_exporter runs as its own user: the file must be readable by others
 #: (it holds no secret), whatever the daemon's umask.
 MODE: Final = 0o644
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = MODE) -> None:
-    """Make ``path`` hold exactly ``data``: before the call a reader sees the
-    old file (or none), after it the new one, never a mix.
+def write_atomically(path: Path, data: bytes) -> None:
+    """Make ``path`` hold exactly ``data``, mode 0644: before the call a
+    reader sees the old file (or none), after it the new one, never a mix.
 
     Raises ``OSError`` when the directory cannot take the file (missing,
     read-only, full); the old file is then untouched and no temporary
     file is left behind.
     """
-    folder = path.parent
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            os.fchmod(file.fileno(), mode)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_directory(folder)
-
-
-def _sync_directory(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return  # the file is in place; only its durability across a crash is weaker
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    replace_file(path, data, mode=MODE)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Final
 
 from archid.config import Config
+from archid.files import write_private
 from archid.portal.errors import LoginBudgetSpent, Stage
-from archid.portal.files import write_private
 
 PORTAL_ZONE: Final = zoneinfo.ZoneInfo("Europe/Rome")
 LEDGER_NAME: Final = "login-budget.json"

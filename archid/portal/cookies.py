@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from archid.config import Config
-from archid.portal.files import is_private, sync_folder, write_private
+from archid.files import is_private, sync_folder, write_private
 
 log = logging.getLogger("archid.portal")
 

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archid.files import write_private
 from archid.portal.errors import (
     LoginBudgetSpent,
     PermanentPortalError,
@@ -36,7 +37,6 @@ from archid.portal.errors import (
     Stage,
     WrongCredentials,
 )
-from archid.portal.files import write_private
 
 
 @dataclass(frozen=True, slots=True)

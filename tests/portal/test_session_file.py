@@ -61,7 +61,7 @@ def test_six_export_processes_cost_one_login(
         SESSION_COOKIE,
     }
     assert values and not [v for v in values for text in outputs if v in text]
-    assert not list(config_file.parent.glob(".portal-session.json-*")), "temporary file left"
+    assert not list(config_file.parent.glob(".portal-session.json.*")), "temporary file left"
 
 
 async def test_a_session_the_portal_dropped_costs_one_login_then_is_reused(

@@ -36,13 +36,9 @@ import pytest
 from archid.control import Client
 from archid.portal.listviews import LIST_VIEWS
 from archid.records import ExportType
-from archid.sim.cache import ExportCache
-from archid.sim.dataset import Dataset
 from archid.sim.faults import FaultKind
-from archid.sim.font import load_font
-from archid.sim.portal import Portal
 from archid.sim.server import SimServer
-from tests.conftest import SIM_CACHE, SIM_SCALE, SIM_SEED
+from tests.conftest import serving_sim
 from tests.daemon_process import (
     PASSWORD,
     Daemon,
@@ -239,10 +235,11 @@ class Mirror:
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mirror]:
-    dataset = Dataset.generate(SIM_SEED, SIM_SCALE)
-    portal = Portal(dataset=dataset, options=quick_sim_options(), seed=SIM_SEED)
-    sim = SimServer(portal, ExportCache(SIM_CACHE, load_font(None)), test_api=True)
-    sim.start()
+    with serving_sim(quick_sim_options()) as sim:
+        yield from _mirror(sim, tmp_path_factory)
+
+
+def _mirror(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mirror]:
     folder = tmp_path_factory.mktemp("faults")
     # A socket path must fit in sun_path (108 bytes): pytest's tmp_path may not.
     short = Path(tempfile.mkdtemp(prefix="archid-faults-"))
@@ -265,7 +262,6 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mirror]:
         mirror.stop()
     finally:
         next(starter, None)
-        sim.close()
         shutil.rmtree(short, ignore_errors=True)
 
 
