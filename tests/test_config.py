@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+import archid.config
 from archid.config import (
     DEFAULT_SCHEDULES,
-    EX_CONFIG,
     SECTION_KEYS,
     BrowserConfig,
     Config,
@@ -32,7 +32,6 @@ from archid.config import (
     ScheduleConfig,
     Secret,
     SessionsConfig,
-    _Locator,
     check_config,
     default_config_path,
     format_duration,
@@ -40,6 +39,7 @@ from archid.config import (
     parse_config,
     parse_duration,
 )
+from archid.config.toml_positions import Locator
 from archid.records import ExportType
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +102,8 @@ def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
         config.portal.login_timeout,
         config.portal.page_timeout,
         config.portal.download_timeout,
-    ) == (30.0, 60.0, 180.0)
+        config.portal.session_idle,
+    ) == (60.0, 90.0, 480.0, 1200.0)
     assert config.database.path == tmp_path / "archid.sqlite3"
     assert config.database.busy_timeout == 5.0
     assert config.guard == GuardConfig(min_export_share=0.7, max_delete_share=0.3)
@@ -585,7 +586,7 @@ LOCATOR_TEXT = "\n".join(
 def test_locator_skips_comments_strings_and_arrays() -> None:
     text = LOCATOR_TEXT
     tomllib.loads(text)  # the locator is only used on text tomllib accepted
-    locator = _Locator(text)
+    locator = Locator(text)
     assert locator.line(("title",)) == 3
     assert locator.line(("literal",)) == 7
     assert locator.line(("list",)) == 9
@@ -841,6 +842,59 @@ def test_example_config_shows_the_defaults(example: Path) -> None:
         assert getattr(documented, name) == getattr(defaults, name), name
 
 
+@pytest.mark.parametrize(
+    ("section", "key"), [(section, key) for section, keys in SECTION_KEYS.items() for key in keys]
+)
+def test_every_key_is_read(tmp_path: Path, section: str, key: str) -> None:
+    # SECTION_KEYS comes from the dataclass fields: a field that no reader
+    # reads would be a key accepted and silently ignored.
+    if section == "portal":
+        kept = [line for line in PORTAL.splitlines(keepends=True) if not line.startswith(key)]
+        text = "".join(kept) + f"{key} = {{}}\n"
+    else:
+        text = PORTAL + f"[{section}]\n{key} = {{}}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path, text))
+    assert caught.value.key == f"{section}.{key}"
+
+
+def test_public_names() -> None:
+    # The public face of the package; its modules are not part of it.
+    assert archid.config.__all__ == [
+        "CONFIG_ENV_VAR",
+        "DEFAULT_CONFIG_PATH",
+        "DEFAULT_SCHEDULES",
+        "MAX_SOCKET_PATH_BYTES",
+        "PASSWORD_CREDENTIAL",
+        "SECTION_KEYS",
+        "BrowserConfig",
+        "Config",
+        "ConfigError",
+        "ControlConfig",
+        "DatabaseConfig",
+        "GuardConfig",
+        "LoadConfig",
+        "MetricsConfig",
+        "PasswordFileError",
+        "PortalConfig",
+        "QuietHoursConfig",
+        "RetryConfig",
+        "ScheduleConfig",
+        "Secret",
+        "SessionsConfig",
+        "check_config",
+        "default_config_path",
+        "format_duration",
+        "load_config",
+        "parse_config",
+        "parse_duration",
+        "password_credential",
+        "read_password_file",
+        "summarize_config",
+    ]
+    assert all(hasattr(archid.config, name) for name in archid.config.__all__)
+
+
 def test_example_config_mentions_every_key() -> None:
     text = (REPO_ROOT / "config.toml").read_text()
     written = tomllib.loads(text)
@@ -890,7 +944,7 @@ def test_check_config_success(example: Path, capsys: pytest.CaptureFixture[str])
 
 def test_check_config_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_config(tmp_path, PORTAL + '[metrics]\nlisten = "h:70000"\n')
-    assert check_config(path) == EX_CONFIG == 78
+    assert check_config(path) == os.EX_CONFIG == 78
     out, err = capsys.readouterr()
     assert out == ""
     assert err == (
@@ -909,7 +963,7 @@ def test_check_config_uses_env_then_cwd(
     monkeypatch.setenv("ARCHID_CONFIG", str(good))
     assert check_config() == 0
     monkeypatch.setenv("ARCHID_CONFIG", "")
-    assert check_config() == EX_CONFIG
+    assert check_config() == os.EX_CONFIG
     _, err = capsys.readouterr()
     assert err.startswith("archid: config.toml:1: portal.url: ")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import tempfile
@@ -22,7 +23,7 @@ import apsw
 import trio
 
 from archid import logs
-from archid.config import EX_CONFIG, Config, ConfigError, load_config
+from archid.config import Config, ConfigError, load_config
 from archid.control.server import ControlServer
 from archid.daemon import failpoints
 from archid.daemon.clock import WallClock
@@ -51,7 +52,7 @@ def run_daemon(config_path: str | Path) -> int:
     except (ConfigError, ValueError) as exc:
         # A log record, not a bare line: under journald it carries its priority.
         log.critical("%s", exc)
-        return EX_CONFIG
+        return os.EX_CONFIG
     if drills:
         log.warning("failure drills armed (ARCHID_FAILPOINTS): %s", ", ".join(sorted(drills)))
     try:

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from archid.config import EX_CONFIG, ConfigError, default_config_path, load_config
+from archid.config import ConfigError, default_config_path, load_config
 from archid.portal.errors import PermanentPortalError, PortalError, TransientPortalError
 from archid.records import ExportType
 
@@ -64,7 +64,7 @@ def run_export(args: argparse.Namespace) -> int:
         config = load_config(target)
     except ConfigError as exc:
         print(f"archid export: {exc}", file=sys.stderr)
-        return EX_CONFIG
+        return os.EX_CONFIG
     export_type = ExportType(args.type)
     out = Path(args.out)
     reap_leftovers(config.database.path)
