@@ -180,7 +180,7 @@ def change_portal(portal: Portal, export_type: ExportType, seed: int) -> PortalC
     t = export_type
     dataset = portal.dataset
     with portal.lock:
-        view = portal.export_view()
+        view = portal.full_view()
         originals = _by_key(dataset.records(t))
         before = _by_key(expected_records(t, dataset.records(t), view))
         dataset.mutate(t, seed, mutation_size(len(originals)))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -80,7 +83,10 @@ def login_form(html: str) -> dict[str, str]:
 def http_login(
     client: httpx.Client, user: str = "agent", password: str = "komet"
 ) -> httpx.Response:
-    """Post the login form the way a browser would; returns the POST's response."""
+    """Log in as the login page's button does: the XAF logon callback, a POST of the
+    form with ``__CALLBACKID=Logon``. Returns the callback's response: ``/*DX*/(...)``
+    around ``{"redirect": "/Archibald/Default.aspx"}`` (cookies set) on success,
+    around ``{"error": text}`` when refused; the blocked page (403) when blocked."""
     page = client.get("/Archibald/Login.aspx", params={"ReturnUrl": "/Archibald/Default.aspx"})
     form = login_form(page.text)
     for name in form:
@@ -88,9 +94,18 @@ def http_login(
             form[name] = user
         elif name.endswith("xaf_dviPassword_Edit"):
             form[name] = password
-    form["__EVENTTARGET"] = "Logon$PopupActions$Menu"
+    form["__CALLBACKID"] = "Logon"
+    form["__CALLBACKPARAM"] = "c0:Logon$PopupActions$Menu"
     return client.post(
         "/Archibald/Login.aspx",
         params={"ReturnUrl": "/Archibald/Default.aspx"},
         data=form,
     )
+
+
+def dx_reply(response: httpx.Response) -> dict[str, Any]:
+    """The object of a ``/*DX*/(...)`` callback reply; ``AssertionError`` if it is none."""
+    match = re.fullmatch(r"/\*DX\*/\((.*)\)", response.text, re.S)
+    assert match, f"not a callback reply ({response.status_code}): {response.text[:120]}"
+    reply: dict[str, Any] = json.loads(match.group(1))
+    return reply

@@ -248,6 +248,6 @@ def truth(sim: SimServer, export_type: ExportType) -> dict[str, object]:
     portal = sim.portal
     with portal.lock:
         records = expected_records(
-            export_type, portal.dataset.records(export_type), portal.export_view()
+            export_type, portal.dataset.records(export_type), portal.full_view()
         )
     return {record_key(r): to_json(r) for r in records}

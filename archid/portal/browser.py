@@ -164,6 +164,10 @@ def start_browser(
     for argument in chromium_arguments(settings, profile_dir):
         options.add_argument(argument)
     options.accept_insecure_certs = settings.accept_insecure_certs
+    # chromedriver must not hold a click until the navigation it starts is
+    # done: the export's click is a POST the portal answers only when the
+    # file is rendered, minutes later. The client waits for pages itself.
+    options.page_load_strategy = "none"
     options.add_experimental_option(
         "prefs",
         {

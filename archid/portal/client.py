@@ -26,8 +26,8 @@ Guarantees of :class:`PortalClient`:
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-import re
 import shutil
 import tempfile
 import time
@@ -35,35 +35,31 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 from selenium import webdriver
 from selenium.common.exceptions import (
-    ElementClickInterceptedException,
-    ElementNotInteractableException,
     JavascriptException,
-    NoSuchElementException,
-    StaleElementReferenceException,
     TimeoutException,
     WebDriverException,
 )
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.remote_connection import RemoteConnection
-from selenium.webdriver.remote.webelement import WebElement
 from urllib3.exceptions import HTTPError as DriverConnectionError
 from urllib3.exceptions import MaxRetryError
 from urllib3.exceptions import TimeoutError as DriverTimeout
 
 from archid.config import PortalConfig
-from archid.portal.browser import BrowserSettings, set_download_dir, start_browser
+from archid.portal.browser import BrowserSettings, start_browser
 from archid.portal.budget import LoginBudget
-from archid.portal.cookies import AUTH_COOKIE, SESSION_COOKIE, SessionCookies
+from archid.portal.columns import Columns
+from archid.portal.cookies import SessionCookies
+from archid.portal.devtools import DevTools
 from archid.portal.errors import (
     BrowserFailure,
     ExportRejected,
     ExportTimeout,
     InvalidDownload,
-    PortalBlocked,
     PortalError,
     PortalUnavailable,
     SessionExpired,
@@ -72,13 +68,21 @@ from archid.portal.errors import (
     WrongBrowserLanguage,
     WrongCredentials,
 )
+from archid.portal.filters import EMPTY_AFTER_LOAD, AgentChoice, Filters
 from archid.portal.listviews import LIST_VIEWS
+from archid.portal.page import Page
 from archid.portal.processes import kill_tree, owner_tag
+from archid.portal.texts import (
+    EXPORT,
+    EXPORT_PDF,
+    GET_PDF,
+    LOGIN_BUTTON,
+    REQUESTED_OBJECTS,
+    reads_any,
+)
 from archid.records import ExportType
 
 __all__ = [
-    "AUTH_COOKIE",
-    "SESSION_COOKIE",
     "ExportResult",
     "PortalClient",
     "SessionCookies",
@@ -87,37 +91,35 @@ __all__ = [
 
 log = logging.getLogger("archid.portal")
 
-EXPORT_MENU_TEXTS = ("Esportare in", "Export to")
-LOGIN_BUTTON_TEXTS = ("Accedi", "Log In")
-REQUESTED_OBJECTS = "Requested objects cannot be loaded"
-CHOOSER_TEXTS = ("Scelta colonne", "Column Chooser")
-SHOW_ALL_COLUMNS_TEXTS = ("Mostra tutte le colonne", "Show all columns")
-#: columns archid needs that a session may hide, per list (spec v2), switched on before export
-NEEDED_COLUMNS: dict[ExportType, tuple[tuple[str, ...], ...]] = {
-    ExportType.INVOICES: (("ID VENDITE",),),
-}
-
-_BUSY_SCRIPT = """
-const panels = document.querySelectorAll(
-  '[id*="LPV"], .dxlp, .dxlpLoadingPanel, [id*="Loading"]');
-for (const el of panels) {
-  const style = getComputedStyle(el);
-  if (el.getClientRects().length && style.visibility !== 'hidden'
-      && style.display !== 'none') { return true; }
-}
-return false;
+#: what #Logon_ErrorInfo says (it is always in the login page, empty until a refusal)
+_LOGIN_ERROR_JS = """
+const box = document.getElementById('Logon_ErrorInfo');
+return box ? box.textContent.trim() : '';
 """
 
-# One round trip per look at a page: where it is and what it says.
-_PAGE_SCRIPT = """
-const has = (id) => document.getElementById(id) !== null;
-const box = document.getElementById('Vertical_ErrorInfo_Text');
-const shown = box !== null && box.getClientRects().length > 0
-  && getComputedStyle(box).visibility !== 'hidden';
-return {url: document.URL, blocked: has('Blocked'), maintenance: has('Maintenance'),
-        server_error: has('ServerError'), error: shown ? box.textContent.trim() : null};
+# Whether the export anchor's item has a sub-menu (a future portal's PDF
+# item): nested items, or DevExpress's popup DXME<k>_ of item DXI<k>_.
+_SUB_ITEMS_JS = """
+const li = arguments[0].closest('li');
+if (!li) { return []; }
+const nested = Array.from(li.querySelectorAll(':scope li a'));
+const m = /^(.*_Menu_)DXI(\\d+)_$/.exec(li.id || '');
+const popup = m ? document.getElementById(m[1] + 'DXME' + m[2] + '_') : null;
+return nested.concat(popup ? Array.from(popup.querySelectorAll('a')) : []);
 """
 
+#: a look at the page through DevTools while the export's POST may be pending
+_DOWNLOAD_LOOK_JS = (
+    "({url: document.URL, requested: !!document.body && document.body.innerText.includes(%s)})"
+)
+
+#: the navigation has replaced the document that was marked before it
+_ARRIVED_JS = "return !window.archidLeaving && document.readyState !== 'loading';"
+
+#: seconds between looks at the page while a download is awaited
+_LOOK_EVERY = 1.0
+#: interrupted downloads clicked again at once before the export fails
+_INTERRUPTED_RETRIES = 2
 #: Selenium's ways of saying that chromedriver or Chromium is gone
 _DRIVER_GONE = (WebDriverException, DriverConnectionError, ConnectionError)
 #: seconds a browser command may take beyond the page or login timeout
@@ -219,6 +221,8 @@ class PortalClient:
         self._current = Stage.BROWSER
         self._killed = False
         self._closed = False
+        self._current_page: Page | None = None
+        self._tools: DevTools | None = None
         self.logins = 0
 
     @property
@@ -341,6 +345,9 @@ class PortalClient:
         self._closed = True
         driver = self._driver
         kill_tree([self._driver_pid] if self._driver_pid else [], self.tag)
+        tools = self._tools
+        if tools is not None:
+            tools.close()
         if driver is not None:
             _reap(driver)
         shutil.rmtree(self._workdir, ignore_errors=True)
@@ -353,6 +360,10 @@ class PortalClient:
             self._driver = None
 
     def _kill_processes(self, driver: webdriver.Chrome) -> None:
+        tools, self._tools = self._tools, None
+        if tools is not None:
+            tools.close()
+        self._current_page = None
         kill_tree([driver.service.process.pid], self.tag)
         _reap(driver)
         for profile in self._workdir.glob("profile-*"):
@@ -402,7 +413,11 @@ class PortalClient:
     # -- session -----------------------------------------------------------------
 
     def has_session(self) -> bool:
-        """Whether a portal session is held (from its cookies; no page is loaded)."""
+        """Whether a portal session is held: cookies a login gave, used within the idle time.
+
+        Never judged by cookie names or expiry (the portal's carry none):
+        the next page tells whether the server still holds the session.
+        """
         return self.cookies.valid()
 
     def login(self) -> None:
@@ -419,36 +434,61 @@ class PortalClient:
             self.budget.spend()  # raises LoginBudgetSpent with the ledger's details
         driver = self.driver
         self._stage = Stage.LOGIN
+        page = self._page()
         started = time.monotonic()
-        target = quote("/Archibald/Default.aspx", safe="")
-        self._get(urljoin(self.base_url, f"Login.aspx?ReturnUrl={target}"), Stage.LOGIN)
-        try:
-            user = driver.find_element(
-                By.CSS_SELECTOR,
-                "input[type=text][name*='UserName'], input[id*='UserName'][type=text]",
-            )
-            password = driver.find_element(By.CSS_SELECTOR, "input[type=password]")
-        except NoSuchElementException:
-            raise UnexpectedPage("the login form is not on the login page", Stage.LOGIN) from None
-        user.clear()
-        user.send_keys(self.user)
-        password.clear()
-        password.send_keys(self._password())
-        button = self._find_by_text("a, span, button", LOGIN_BUTTON_TEXTS, Stage.LOGIN)
+        self._get(urljoin(self.base_url, f"Login.aspx?ReturnUrl={self._return_url()}"), login=True)
+        page.wait_idle(filled=False)
+        seen = page.check(login=True, base_url=self.base_url)
+        if "login.aspx" not in seen.url.lower():
+            # The server still held a session for these cookies.
+            self.cookies.save(driver.get_cookies())
+            return
+        user = [
+            e
+            for e in driver.find_elements(By.CSS_SELECTOR, "input[name*='UserName']")
+            if e.get_attribute("type") not in ("hidden", "password") and page.shown(e)
+        ]
+        secret = [
+            e
+            for e in driver.find_elements(By.CSS_SELECTOR, "input[type=password]")
+            if page.shown(e)
+        ]
+        buttons = [
+            e for e in page.elements_reading("a, button, span", LOGIN_BUTTON) if page.shown(e)
+        ]
+        if not user or not secret or not buttons:
+            raise UnexpectedPage("the login form is not on the login page", Stage.LOGIN)
+        user[0].clear()
+        user[0].send_keys(self.user)
+        secret[0].clear()
+        secret[0].send_keys(self._password())
         # Counted before the submit: a crash from here on still used a login.
         if self.budget is not None:
             self.budget.spend()
         self.logins += 1
-        self._click(button)
+        page.click(buttons[0])
+        # The login is an XAF callback that takes seconds on the real portal;
+        # success is leaving Login.aspx, a refusal is text in #Logon_ErrorInfo
+        # (the element is always there, empty).
         while time.monotonic() - started < self.timeouts.login:
-            self._check_page(Stage.LOGIN)
-            if "login.aspx" not in driver.current_url.lower():
+            seen = page.check(login=True, base_url=self.base_url)
+            if "login.aspx" not in seen.url.lower():
+                page.wait_idle(filled=False)
                 self.cookies.save(driver.get_cookies())
                 return
-            if driver.find_elements(By.ID, "Logon_ErrorInfo"):
-                raise WrongCredentials("the portal rejected the user name or password", Stage.LOGIN)
-            time.sleep(0.1)
+            refused = page.js(_LOGIN_ERROR_JS)
+            if refused:
+                raise WrongCredentials(
+                    f"the portal rejected the user name or password ({refused})", Stage.LOGIN
+                )
+            time.sleep(self.timeouts.poll)
+        # The callback's answer may have been a refusal the page does not
+        # show (a block answers HTTP 403): the login page again tells.
+        self._get(urljoin(self.base_url, f"Login.aspx?ReturnUrl={self._return_url()}"), login=True)
         raise ExportTimeout("the portal did not answer the login in time", Stage.LOGIN)
+
+    def _return_url(self) -> str:
+        return quote(urlsplit(urljoin(self.base_url, "Default.aspx")).path, safe="")
 
     # -- export ------------------------------------------------------------------
 
@@ -456,9 +496,11 @@ class PortalClient:
         """Export one list view as PDF into ``out_dir``, logging in if needed.
 
         Returns the verified file (starts with ``%PDF-``, ends with
-        ``%%EOF``, not empty). A session found expired on the way logs in
-        again once and goes on; any other failure raises a
-        :class:`~archid.portal.errors.PortalError` tagged with its stage.
+        ``%%EOF``, not empty), named as the server named it. A session
+        found ended on the way (a page or the export's answer lands on the
+        login page) logs in again once and goes on; any other failure
+        raises a :class:`~archid.portal.errors.PortalError` tagged with its
+        stage.
         """
         logins_before = self.logins
         with self._boundary():
@@ -466,8 +508,7 @@ class PortalClient:
             try:
                 result = self._export_once(export_type, out_dir)
             except SessionExpired:
-                # The cookies still look valid: forget them, or the retry
-                # would trust them again.
+                log.info("the portal session ended: logging in again")
                 self.cookies.clear()
                 self.driver.delete_all_cookies()
                 result = self._export_once(export_type, out_dir)
@@ -481,134 +522,217 @@ class PortalClient:
             self._login()
         seconds["login"] = time.monotonic() - mark
         mark = time.monotonic()
-        self._stage = Stage.PAGE_LOAD
-        self._get(urljoin(self.base_url, LIST_VIEWS[export_type] + "/"), Stage.PAGE_LOAD)
-        self.wait_idle(Stage.PAGE_LOAD)
-        self._check_page(Stage.PAGE_LOAD)
-        self._prepare_list(export_type)
-        self.cookies.save(self.driver.get_cookies())
+        choice = self._open_list(export_type)
         seconds["page_load"] = time.monotonic() - mark
-        mark = time.monotonic()
-        self._stage = Stage.MENU
-        # A private folder per export: no file of an earlier export is taken for this one.
-        downloads = self._workdir / f"download-{export_type}-{time.monotonic_ns()}"
-        downloads.mkdir()
-        set_download_dir(self.driver, downloads)
-        self._click_export()
-        seconds["menu"] = time.monotonic() - mark
-        mark = time.monotonic()
-        self._stage = Stage.DOWNLOAD
-        flakes = 0
         try:
-            path = self._wait_download(downloads, export_type)
-        except ExportRejected as exc:
-            if export_type is not ExportType.DDT or REQUESTED_OBJECTS not in str(exc):
-                raise
-            # Known flake of the DDT list: a second click after a pause works.
-            flakes += 1
-            time.sleep(self.timeouts.flake_pause)
-            self._dismiss_error()
+            mark = time.monotonic()
+            self._stage = Stage.MENU
+            devtools = self._devtools()
+            # A private folder per export: no file of an earlier export is taken for this one.
+            downloads = self._workdir / f"download-{export_type}-{time.monotonic_ns()}"
+            downloads.mkdir()
+            devtools.arm(downloads)
             self._click_export()
-            path = self._wait_download(downloads, export_type)
-        seconds["download"] = time.monotonic() - mark
-        if self._killed:
-            raise BrowserFailure("the portal client was stopped", Stage.DOWNLOAD)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        final = out_dir / path.name
-        shutil.move(path, final)
-        shutil.rmtree(downloads, ignore_errors=True)
+            seconds["menu"] = time.monotonic() - mark
+            mark = time.monotonic()
+            self._stage = Stage.DOWNLOAD
+            path, flakes = self._download(export_type, downloads)
+            seconds["download"] = time.monotonic() - mark
+            if self._killed:
+                raise BrowserFailure("the portal client was stopped", Stage.DOWNLOAD)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            final = out_dir / path.name
+            shutil.move(path, final)
+            shutil.rmtree(downloads, ignore_errors=True)
+        except SessionExpired:
+            raise
+        except PortalError:
+            if choice is not None and self._driver is not None:
+                self._put_back(choice)
+            raise
+        if choice is not None:
+            self._put_back(choice)
         with contextlib.suppress(*_DRIVER_GONE):
             self.cookies.save(self.driver.get_cookies())
         return ExportResult(export_type, final, final.stat().st_size, seconds, flake_retries=flakes)
 
-    def _prepare_list(self, export_type: ExportType) -> None:
-        """Undo the user profile's saved state that would shrink the export, and show
-        the hidden columns archid needs."""
-        driver = self.driver
-        if export_type is ExportType.ORDERS:
-            combo = driver.find_elements(By.ID, "Vertical_v1_SalesFilter_I")
-            if combo and combo[0].get_attribute("value") != "Tutti gli ordini":
-                self._click(combo[0])
-                self._click(self._find_by_text("td", ("Tutti gli ordini",), Stage.PAGE_LOAD))
-                self._wait_reload(Stage.PAGE_LOAD)
-        if export_type is ExportType.PRODUCTS:
-            clear = driver.find_elements(By.ID, "Vertical_v1_FilterBar_Clear")
-            if clear:
-                self._click(clear[0])
-                self._wait_reload(Stage.PAGE_LOAD)
-        self._show_needed_columns(export_type)
+    def _open_list(self, export_type: ExportType) -> AgentChoice | None:
+        """Load ``export_type``'s list, ready to export everything; the agent's filter."""
+        self._stage = Stage.PAGE_LOAD
+        page = self._page()
+        self._get(urljoin(self.base_url, LIST_VIEWS[export_type] + "/"))
+        page.wait_idle(filled=False)
+        seen = page.require_list(f"the {export_type} list")
+        # The session is alive: the page did not land on the login page.
+        self.cookies.save(self.driver.get_cookies())
+        filters = Filters(page)
+        if not seen.grid and export_type is ExportType.CUSTOMERS:
+            filters.show_customers_list()
+            page.wait_idle(filled=False)
+        if not page.look().grid:
+            raise UnexpectedPage(f"the {export_type} list shows no grid", Stage.PAGE_LOAD)
+        refresh = False
+        if export_type in EMPTY_AFTER_LOAD:
+            # Their cells stay empty after a load until a real click refreshes them.
+            refresh = not page.wait_idle(filled=True, filled_timeout=0.0)
+        else:
+            page.wait_idle(filled=True)
+        choice = filters.prepare(export_type, refresh=refresh)
+        try:
+            Columns(page).show_needed(export_type)
+            page.wait_idle(filled=True)
+            page.require_list(f"the {export_type} list")
+        except PortalError:
+            if choice is not None:
+                filters.restore(choice)
+            raise
+        return choice
 
-    def _show_needed_columns(self, export_type: ExportType) -> None:
-        """Switch on, in the column chooser, every column archid needs that the session hides.
-
-        A new session hides columns (spec v2: 18 product columns, invoices'
-        ID VENDITE); the choice lasts for the session. Controls are found by
-        their text; each choice reloads the page, so the chooser is looked
-        up again for the next one.
-        """
-        wanted: list[tuple[str, ...]] = list(NEEDED_COLUMNS.get(export_type, ()))
-        if export_type is ExportType.PRODUCTS:
-            wanted.insert(0, SHOW_ALL_COLUMNS_TEXTS)
-        for texts in wanted:
-            chooser = self._text_elements("a", CHOOSER_TEXTS)
-            if not chooser:
-                return  # nothing hidden any more
-            choice = self._text_elements(".dxpc-mainDiv li, .dxpc-mainDiv a", texts)
-            if not choice:
-                continue  # this column is shown already
-            self._click(chooser[0])
-            self._click(choice[0])
-            self._wait_reload(Stage.PAGE_LOAD)
+    def _put_back(self, choice: AgentChoice) -> None:
+        """The agent's filter, as it was before the export (their profile is shared)."""
+        stage = self._stage
+        try:
+            Filters(self._page()).restore(choice)
+        finally:
+            self._stage = stage
 
     def _click_export(self) -> None:
-        export_item = self._menu_item(EXPORT_MENU_TEXTS)
-        if not export_item.is_displayed():
-            self._click(self._menu_item(("…", "...")))
-        self._click(export_item.find_element(By.CSS_SELECTOR, ":scope > a"))
-        pdf = next(
-            (
-                li
-                for li in export_item.find_elements(By.CSS_SELECTOR, "li")
-                if _normalise(li.text) == "PDF"
-            ),
-            None,
-        )
-        if pdf is None:
-            raise UnexpectedPage("the export menu has no PDF item", Stage.MENU)
-        self._click(pdf.find_element(By.CSS_SELECTOR, ":scope > a"))
+        """One real click on the main menu's "Esportare in" anchor (revealed from the overflow).
 
-    def _menu_item(self, texts: tuple[str, ...]) -> WebElement:
-        items = self.driver.find_elements(By.CSS_SELECTOR, "li[id^='Vertical_mainMenu_Menu_DXI']")
-        for item in items:
-            if not re.fullmatch(r"Vertical_mainMenu_Menu_DXI\d+_", item.get_attribute("id") or ""):
-                continue
-            anchors = item.find_elements(By.CSS_SELECTOR, ":scope > a")
-            text = _normalise(anchors[0].get_attribute("textContent") or "") if anchors else ""
-            if any(_is_label(text, wanted) for wanted in texts):
-                return item
-        raise UnexpectedPage(f"no menu item reads {' or '.join(texts)}", Stage.MENU)
+        The item has no sub-menu on the real portal; if a future portal
+        shows a PDF sub-item under it, that is clicked too.
+        """
+        page = self._page()
+        anchors = [
+            a
+            for a in page.elements_reading("[id^='Vertical_mainMenu'] a", EXPORT)
+            if not reads_any(a.get_attribute("textContent") or "", GET_PDF)
+        ]
+        if not anchors:
+            raise UnexpectedPage(f"no menu item reads {' or '.join(EXPORT)}", Stage.MENU)
+        anchor = anchors[0]
+        page.reveal(anchor)
+        sub_items = page.js(_SUB_ITEMS_JS, anchor) or []
+        page.click(anchor)
+        if sub_items:
+            pdf = [
+                e for e in sub_items if reads_any(e.get_attribute("textContent") or "", EXPORT_PDF)
+            ]
+            if not pdf:
+                raise UnexpectedPage("the export menu has no PDF item", Stage.MENU)
+            page.wait_for(lambda: page.shown(pdf[0]), 3.0)
+            page.click(pdf[0])
 
-    def _wait_download(self, folder: Path, export_type: ExportType) -> Path:
-        """The downloaded file once complete: no partial file, size stable, verified."""
+    def _download(self, export_type: ExportType, folder: Path) -> tuple[Path, int]:
+        """The export's file once the browser reports it complete; flakes clicked through.
+
+        Watched through DevTools (chromedriver answers nothing while the
+        export's POST is pending): a download the browser cancels or
+        interrupts, or that completes as no whole PDF, is clicked again at
+        once (twice at most, then :class:`InvalidDownload`); the login
+        page instead of the file is :class:`SessionExpired`; the DDT flake
+        ("Requested objects cannot be loaded") is clicked through once
+        after ``flake_pause``.
+        """
+        devtools = self._devtools()
         deadline = time.monotonic() + self.timeouts.download
-        last_size = -1
+        interrupted = 0
+        flakes = 0
+        next_look = time.monotonic() + _LOOK_EVERY
         while time.monotonic() < deadline:
-            self._check_page(Stage.DOWNLOAD)
-            names = list(folder.iterdir())
-            files = [p for p in names if not p.name.endswith((".crdownload", ".tmp"))]
-            partial = [p for p in names if p.name.endswith(".crdownload")]
-            if files and not partial:
-                path = files[0]
-                size = path.stat().st_size
-                if size == last_size:
-                    return _verified(path)
-                last_size = size
-            time.sleep(self.timeouts.poll)
+            download = devtools.wait(min(_LOOK_EVERY, max(0.0, deadline - time.monotonic())))
+            failure: InvalidDownload | None = None
+            if download is not None and download.state == "completed":
+                path = folder / download.guid
+                named = folder / _safe_name(download.name, export_type)
+                if path.exists():
+                    path.rename(named)
+                try:
+                    return _verified(named), flakes
+                except InvalidDownload as exc:
+                    # A body cut short that the browser's own resumption
+                    # "completed" with whatever the server sent next.
+                    failure = exc
+                    named.unlink(missing_ok=True)
+            elif download is not None and download.state == "canceled":
+                failure = InvalidDownload(
+                    f"the browser reports the {export_type} download interrupted", Stage.DOWNLOAD
+                )
+            if failure is not None:
+                interrupted += 1
+                if interrupted > _INTERRUPTED_RETRIES:
+                    raise failure
+                log.warning("%s: exporting again at once", failure)
+                self._again(folder)
+                continue
+            if download is None and time.monotonic() >= next_look:
+                next_look = time.monotonic() + _LOOK_EVERY
+                state = devtools.evaluate(_DOWNLOAD_LOOK_JS % json.dumps(REQUESTED_OBJECTS))
+                if isinstance(state, dict):
+                    if "login.aspx" in str(state.get("url", "")).lower():
+                        raise SessionExpired(
+                            "the portal answered the export with the login page", Stage.DOWNLOAD
+                        )
+                    if state.get("requested") and export_type is ExportType.DDT and not flakes:
+                        # Known flake of the DDT list: a second click after a pause works.
+                        flakes += 1
+                        time.sleep(self.timeouts.flake_pause)
+                        self._after_flake(export_type)
+                        self._again(folder)
+                        continue
+                    if state.get("requested"):
+                        raise ExportRejected(REQUESTED_OBJECTS, Stage.DOWNLOAD)
         raise ExportTimeout(f"the {export_type} download did not finish in time", Stage.DOWNLOAD)
+
+    def _again(self, folder: Path) -> None:
+        """Click the export once more, into the same folder (the browser may be mid-page)."""
+        stage = self._stage
+        self._page().wait_idle(filled=False)
+        self._devtools().arm(folder)
+        self._stage = Stage.MENU
+        self._click_export()
+        self._stage = stage
+
+    def _after_flake(self, export_type: ExportType) -> None:
+        """After the flake's banner or navigation: back on a list page, ready to export."""
+        page = self._page()
+        page.wait_idle(filled=False)
+        seen = page.look()
+        if not seen.list_view or seen.requested_objects:
+            # Its filter is archid's own by now: the agent's was kept at the first load.
+            self._open_list(export_type)
 
     # -- page helpers -------------------------------------------------------------
 
-    def _get(self, url: str, stage: Stage) -> None:
+    def _page(self) -> Page:
+        page = self._current_page
+        if page is None or page.driver is not self.driver:
+            page = self._current_page = Page(
+                self.driver,
+                lambda: self._stage,
+                timeout=self.timeouts.page,
+                poll=self.timeouts.poll,
+            )
+        return page
+
+    def _devtools(self) -> DevTools:
+        if self._tools is None:
+            capabilities = self.driver.capabilities.get("goog:chromeOptions", {})
+            address = capabilities.get("debuggerAddress")
+            if not address:
+                raise BrowserFailure("chromedriver gave no DevTools address", Stage.BROWSER)
+            self._tools = DevTools(str(address))
+        return self._tools
+
+    def _get(self, url: str, *, login: bool = False) -> None:
+        """Navigate to ``url`` and wait until the new document is there."""
+        stage = self._stage
+        page = self._page()
+        try:
+            page.js("window.archidLeaving = true;")
+        except WebDriverException as exc:
+            if "net::ERR_" not in (exc.msg or "") and not isinstance(exc, JavascriptException):
+                raise
         try:
             self.driver.get(url)
         except TimeoutException as exc:
@@ -619,94 +743,15 @@ class PortalClient:
             if "net::ERR_" not in (exc.msg or ""):
                 raise
             raise PortalUnavailable(f"could not load {url}: {exc.msg}", stage) from exc
-        self._check_page(stage)
-
-    def _check_page(self, stage: Stage) -> None:
-        """Map what the portal shows instead of the expected page to an error."""
-        for _ in range(3):
-            try:
-                page = self.driver.execute_script(_PAGE_SCRIPT)
-                break
-            except (JavascriptException, StaleElementReferenceException):
-                continue  # the page changed while it was looked at: look at the new one
-        else:
-            page = self.driver.execute_script(_PAGE_SCRIPT)
-        shown = str(page["url"])
-        url = shown.lower()
-        if url.startswith("chrome-error:"):
-            # Chromium's own error page: connection refused, reset, DNS, TLS.
-            raise PortalUnavailable(f"the browser could not reach {self.base_url}", stage)
-        if stage is not Stage.LOGIN and "login.aspx" in url:
-            raise SessionExpired("the portal sent the browser to the login page", stage)
-        if page["blocked"]:
-            raise PortalBlocked("the portal blocks this client for today", stage)
-        if page["maintenance"]:
-            raise PortalUnavailable(f"the portal is in maintenance ({shown})", stage)
-        if page["server_error"]:
-            raise PortalUnavailable(f"the portal answered {shown} with a server error", stage)
-        if page["error"] is not None:
-            raise ExportRejected(page["error"] or "the portal reported an error", stage)
-
-    def wait_idle(self, stage: Stage = Stage.PAGE_LOAD) -> None:
-        """Wait until no loading panel is visible three times in a row, ``poll`` s apart."""
-        deadline = time.monotonic() + self.timeouts.page
-        quiet = 0
-        while quiet < 3:
-            if time.monotonic() > deadline:
-                raise ExportTimeout("the page stayed busy too long", stage)
-            busy = self.driver.execute_script(_BUSY_SCRIPT)
-            quiet = 0 if busy else quiet + 1
-            time.sleep(self.timeouts.poll)
-
-    def _wait_reload(self, stage: Stage) -> None:
-        """After an action that reloads the page: wait for the new page to settle."""
-        self.wait_idle(stage)
-        self._check_page(stage)
-
-    def _click(self, element: WebElement) -> None:
-        """A real pointer click, waiting out loading panels that cover the page."""
-        deadline = time.monotonic() + self.timeouts.page
-        while True:
-            try:
-                element.click()
-                return
-            except (ElementClickInterceptedException, ElementNotInteractableException):
-                if time.monotonic() > deadline:
-                    raise ExportTimeout("a loading panel never let go", Stage.MENU) from None
-                self.wait_idle(Stage.MENU)
-            except StaleElementReferenceException:
-                raise UnexpectedPage("the page changed under a click", Stage.MENU) from None
-
-    def _dismiss_error(self) -> None:
-        close = self.driver.find_elements(By.ID, "Vertical_ErrorInfo_Close")
-        if close and close[0].is_displayed():
-            self._click(close[0])
-
-    def _text_elements(self, css: str, texts: tuple[str, ...]) -> list[WebElement]:
-        """The elements matching ``css`` whose text (shown or not) reads one of ``texts``."""
-        return [
-            element
-            for element in self.driver.find_elements(By.CSS_SELECTOR, css)
-            if any(
-                _is_label(_normalise(element.get_attribute("textContent") or ""), text)
-                for text in texts
-            )
-        ]
-
-    def _find_by_text(self, css: str, texts: tuple[str, ...], stage: Stage) -> WebElement:
-        for element in self.driver.find_elements(By.CSS_SELECTOR, css):
-            if any(_is_label(_normalise(element.text), text) for text in texts):
-                return element
-        raise UnexpectedPage(f"nothing on the page reads {' or '.join(texts)}", stage)
+        if not page.wait_for(lambda: bool(page.js(_ARRIVED_JS)), self.timeouts.page):
+            raise ExportTimeout(f"{url} did not load in time", stage)
+        page.check(login=login, base_url=self.base_url)
 
 
-def _normalise(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _is_label(text: str, wanted: str) -> bool:
-    """``text`` is ``wanted``, possibly rendered twice ("Export toExport to")."""
-    return text == wanted or text == wanted * 2
+def _safe_name(name: str, export_type: ExportType) -> str:
+    """The server's file name, reduced to a plain name inside the download folder."""
+    plain = Path(name.replace("\\", "/")).name.strip()
+    return plain if plain and plain not in (".", "..") else f"{export_type}.pdf"
 
 
 def _verified(path: Path) -> Path:

@@ -1,5 +1,13 @@
 """The portal session's cookies, kept outside any browser and, given a path, on disk.
 
+Whether a session is still alive cannot be read from its cookies: the
+portal's (``ASP.NET_SessionId``, ``Login``, a user-name cookie and a few
+named by GUIDs) carry no expiry, and the server ends an idle session
+silently (spec v3, "Session"; section 3, item 17). So a session counts as
+held while the cookies a login gave are here and the last page loaded
+under them, within ``idle`` seconds, did not land on the login page; the
+next page decides, and a page that lands on the login page ends it.
+
 A browser closed for idleness, crashed or killed is replaced by one that
 carries the same cookies, so it costs no login. With a ``path`` (the
 daemon's is :func:`default_session_path`, in the state folder beside the
@@ -30,10 +38,11 @@ from archid.files import is_private, sync_folder, write_private
 
 log = logging.getLogger("archid.portal")
 
-AUTH_COOKIE: Final = ".ASPXAUTH"
-SESSION_COOKIE: Final = "ASP.NET_SessionId"
 SESSION_FILE_NAME: Final = "portal-session.json"
-_FORMAT: Final = 1
+#: 2: the time of the last page that loaded under the cookies is kept with them
+_FORMAT: Final = 2
+#: the portal ends a session idle for about 20 to 30 minutes (spec v3)
+DEFAULT_IDLE: Final = 1200.0
 
 
 def default_session_path(config: Config) -> Path:
@@ -48,11 +57,11 @@ def _utc_now() -> datetime:
 class SessionCookies:
     """The portal session's cookies (thread-safe), persisted at ``path`` if given.
 
-    The session counts as valid while both ``ASP.NET_SessionId`` and an
-    unexpired ``.ASPXAUTH`` are held; the portal's sliding expiry is
-    followed by saving the cookies again after every page. ``portal`` and
-    ``user`` say whose session it is: a file saved for another address or
-    user is ignored. ``now`` is the wall clock the expiry is compared with.
+    The session counts as held while cookies are here and :meth:`save` (called
+    after every page that loaded under them and did not land on the login
+    page) was called less than ``idle`` seconds ago. ``portal`` and ``user``
+    say whose session it is: a file saved for another address or user is
+    ignored. ``now`` is the wall clock the idle time is measured on.
 
     A file that cannot be written costs a warning, not the export: the
     session is kept in memory, and a restart then needs a login.
@@ -65,15 +74,19 @@ class SessionCookies:
         portal: str = "",
         user: str = "",
         now: Callable[[], datetime] = _utc_now,
+        idle: float = DEFAULT_IDLE,
     ) -> None:
         self.path = path
+        self.idle = idle
         self._owner = {"portal": portal, "user": user}
         self._now = now
         self._lock = threading.Lock()
         self._cookies: list[dict[str, Any]] = []
+        #: wall-clock seconds of the last page that loaded under the cookies
+        self._used = 0.0
         self._write_failed = False
         if path is not None:
-            self._cookies = self._load(path)
+            self._cookies, self._used = self._load(path)
 
     def __repr__(self) -> str:
         with self._lock:
@@ -81,27 +94,25 @@ class SessionCookies:
         return f"SessionCookies(names={names}, path={self.path})"
 
     def valid(self, now: float | None = None) -> bool:
-        """Whether a session is held, judged from the cookies alone (no page is loaded)."""
+        """Whether a session is held: cookies, and a page loaded under them within ``idle``."""
         moment = self._now().timestamp() if now is None else now
         with self._lock:
-            names = {cookie["name"]: cookie for cookie in self._cookies}
-        auth = names.get(AUTH_COOKIE)
-        if auth is None or SESSION_COOKIE not in names:
-            return False
-        expiry = auth.get("expiry")
-        return expiry is None or float(expiry) > moment
+            return bool(self._cookies) and 0 <= moment - self._used < self.idle
 
     def save(self, cookies: list[dict[str, Any]]) -> None:
-        """Hold ``cookies`` (as Selenium's ``get_cookies`` gives them) and write them out."""
+        """Hold ``cookies`` (as Selenium's ``get_cookies`` gives them) after a page loaded
+        under them, and write them out; the idle time starts again."""
         kept = [dict(cookie) for cookie in cookies if isinstance(cookie.get("name"), str)]
         with self._lock:
             self._cookies = kept
+            self._used = self._now().timestamp() if kept else 0.0
             self._store(kept)
 
     def clear(self) -> None:
         """Forget the session, here and on disk."""
         with self._lock:
             self._cookies = []
+            self._used = 0.0
             if self.path is None:
                 return
             try:
@@ -135,8 +146,8 @@ class SessionCookies:
 
     # -- the file ----------------------------------------------------------------
 
-    def _load(self, path: Path) -> list[dict[str, Any]]:
-        """The cookies saved at ``path`` for this portal and user, or none.
+    def _load(self, path: Path) -> tuple[list[dict[str, Any]], float]:
+        """The cookies saved at ``path`` for this portal and user and their last use, or none.
 
         Messages name the file and what is wrong with it, never its content.
         """
@@ -147,32 +158,36 @@ class SessionCookies:
                     " (it is rewritten with mode 0600 at the next login)",
                     path,
                 )
-                return []
+                return [], 0.0
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return []
+            return [], 0.0
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
             log.warning("ignoring the saved portal session %s: %s", path, reason)
-            return []
+            return [], 0.0
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            log.warning("ignoring the saved portal session %s: unknown format", path)
-            return []
+            log.info("not using the saved portal session %s: an older or unknown format", path)
+            return [], 0.0
         if data.get("portal") != self._owner["portal"] or data.get("user") != self._owner["user"]:
             log.info("the saved portal session %s is another portal's or user's: not used", path)
-            return []
+            return [], 0.0
         cookies = data.get("cookies")
-        if not isinstance(cookies, list) or not all(
-            isinstance(c, dict) and isinstance(c.get("name"), str) for c in cookies
+        used = data.get("used")
+        if (
+            not isinstance(cookies, list)
+            or not all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in cookies)
+            or not isinstance(used, int | float)
+            or isinstance(used, bool)
         ):
-            log.warning("ignoring the saved portal session %s: malformed cookies", path)
-            return []
-        return cookies
+            log.warning("ignoring the saved portal session %s: malformed", path)
+            return [], 0.0
+        return cookies, float(used)
 
     def _store(self, cookies: list[dict[str, Any]]) -> None:
         if self.path is None:
             return
-        document = {"format": _FORMAT, **self._owner, "cookies": cookies}
+        document = {"format": _FORMAT, **self._owner, "used": self._used, "cookies": cookies}
         try:
             write_private(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
         except OSError as exc:

@@ -39,7 +39,7 @@ from archid.config import Config, Secret
 from archid.portal.browser import BrowserSettings
 from archid.portal.budget import LoginBudget, next_portal_day
 from archid.portal.client import ExportResult, PortalClient, Timeouts
-from archid.portal.cookies import SessionCookies, default_session_path
+from archid.portal.cookies import DEFAULT_IDLE, SessionCookies, default_session_path
 from archid.portal.errors import PermanentPortalError, Stage
 from archid.portal.hold import HOLD_FILE_NAME, PortalHold, load_hold, save_hold
 from archid.portal.password import PasswordFile
@@ -65,7 +65,8 @@ class AsyncPortal:
     clock (aware datetimes) the hold's day and the cookies' expiry follow;
     the budget has its own, which the caller builds from the same clock.
     ``hold_path`` is where a portal hold persists between processes (none:
-    a hold lasts as long as this object).
+    a hold lasts as long as this object). ``session_idle`` is how long an
+    unused session is taken to live on the server (``[portal] session_idle``).
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class AsyncPortal:
         instance: str | None = None,
         now: Callable[[], datetime] = _utc_now,
         hold_path: Path | None = None,
+        session_idle: float = DEFAULT_IDLE,
     ) -> None:
         self.base_url = base_url
         self.user = user
@@ -94,7 +96,9 @@ class AsyncPortal:
         self.require_italian = require_italian
         self.instance = instance
         self._now = now
-        self.cookies = SessionCookies(session_path, portal=base_url, user=user, now=now)
+        self.cookies = SessionCookies(
+            session_path, portal=base_url, user=user, now=now, idle=session_idle
+        )
         self._hold_path = hold_path
         self._hold = None if hold_path is None else load_hold(hold_path, self._owner)
         if self._hold is not None:
@@ -147,6 +151,7 @@ class AsyncPortal:
             instance=instance_tag(config.database.path),
             now=now,
             hold_path=default_session_path(config).with_name(HOLD_FILE_NAME),
+            session_idle=portal.session_idle,
         )
 
     async def __aenter__(self) -> AsyncPortal:

@@ -174,6 +174,19 @@ CAPTIONS: Mapping[ExportType, Mapping[str, str]] = {
 }
 
 
+#: captions of the grids' columns outside the export layouts
+_EXTRA: Mapping[str, str] = {
+    "CITTA DI FATTURAZIONE": "BILLING CITY",
+    "GIORNI DI ESCLUSIVITÀ RIMANENTI": "EXCLUSIVITY DAYS LEFT",
+    "FINE ESCLUSIVA": "EXCLUSIVITY END",
+    "INIZIO ESCLUSIVA IN ANTEPRIMA": "EXCLUSIVITY PREVIEW START",
+    "PREVISIONI ESCLUSIVE": "EXCLUSIVE FORECAST",
+    "VENDITE IN ESCLUSIVA": "EXCLUSIVE SALES",
+    "NUMERO MECCANOGRAFICO (FNOMCEO)": "FNOMCEO NUMBER",
+}
+
+
 def caption(t: ExportType, header: str) -> str:
     """The English caption of the Italian ``header`` of ``t``; ``KeyError`` if unknown."""
-    return CAPTIONS[t][header]
+    known = CAPTIONS[t].get(header)
+    return known if known is not None else _EXTRA[header]

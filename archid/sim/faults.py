@@ -41,6 +41,11 @@ class FaultKind(enum.StrEnum):
     #: the export prints ``text`` in the column headed ``column`` of its first
     #: ``rows`` rows (``null``: every row), as a portal whose format changed would
     BAD_CELLS = "bad_cells"
+    #: the export download announces its full length but the connection closes
+    #: after ``keep`` of its bytes: the browser's download is interrupted
+    CUT_BODY = "cut_body"
+    #: at the export the session ends and the answer is a redirect to the login page
+    LOGIN_REDIRECT = "login_redirect"
 
 
 @dataclass

@@ -37,7 +37,7 @@ import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -45,15 +45,13 @@ from archid.records import (
     RECORD_TYPES,
     Ddt,
     ExportType,
-    Order,
-    Product,
     Record,
     data_fields,
     to_json,
 )
 from archid.sim import english as english_captions
-from archid.sim import formats
-from archid.sim.dataset import Dataset
+from archid.sim import filters, formats
+from archid.sim.dataset import TODAY, Dataset
 from archid.sim.grid import Align, Column, Grid
 
 #: Printable width of a US Letter page with 72 pt margins.
@@ -63,6 +61,10 @@ EPOCHS = ("2026-01", "2026-03")
 NEWEST = EPOCHS[-1]
 
 
+#: ``ExportView.filter`` of a products export made with the saved grid filter on
+PRODUCTS_GRID_FILTER = filters.GRID
+
+
 @dataclass(frozen=True, slots=True)
 class ExportView:
     """The portal state (layout epoch, user profile, session, locale) that shapes an export.
@@ -70,22 +72,21 @@ class ExportView:
     * ``layout``: the layout epoch, one of :data:`EPOCHS`;
     * ``english``: the browser's first language is not Italian: English
       captions, formats and file name;
-    * ``orders_all``: the orders list is on "Tutti gli ordini"; ``False``
-      exports only open orders (not delivered, not invoiced);
-    * ``products_filter``: a saved filter leaves about 9 % of the products;
-    * ``products_all_columns``: the session chose "show all columns" in
-      the products' column chooser (in the ``2026-01`` epoch all columns
-      are shown anyway);
-    * ``invoices_order_column``: the session switched invoices' ID VENDITE
-      on in the column chooser.
+    * ``hidden``: the :func:`column_keys` of layout columns the session's
+      grid hides: they are not printed, emptied pages are dropped;
+    * ``extra``: keys of the columns outside the layout (:data:`EXTRA_COLUMNS`:
+      the grid-only MODIFIEDDATETIME columns, customers' May 2026 columns)
+      the session shows: printed on pages of their own after the layout's;
+    * ``filter``: the suffix of the saved filter item the export went
+      through (:mod:`archid.sim.filters`), :data:`PRODUCTS_GRID_FILTER` for
+      the products' saved grid filter, ``None`` for every record.
     """
 
     layout: str = NEWEST
     english: bool = False
-    orders_all: bool = True
-    products_filter: bool = False
-    products_all_columns: bool = True
-    invoices_order_column: bool = True
+    hidden: frozenset[str] = frozenset()
+    extra: tuple[str, ...] = ()
+    filter: str | None = None
 
     def __post_init__(self) -> None:
         if self.layout not in EPOCHS:
@@ -93,7 +94,7 @@ class ExportView:
 
     def cache_key(self) -> str:
         """A stable text naming this view (the same in every process)."""
-        return repr(dataclasses.astuple(self))
+        return repr((self.layout, self.english, sorted(self.hidden), self.extra, self.filter))
 
 
 #: The view whose correct parse is exactly :meth:`Dataset.records`: every record, every column.
@@ -108,10 +109,6 @@ FILE_NAMES: Mapping[ExportType, str] = {
     ExportType.INVOICES: "Fatture.pdf",
 }
 ENGLISH_FILE_NAMES = english_captions.FILE_NAMES
-
-#: Order statuses that make an order "not open": excluded when ``orders_all`` is off.
-CLOSED_ORDER_STATUSES = frozenset({"Consegnato", "Fatturato"})
-_SAVED_FILTER_PERCENT = 9
 
 
 # -- value formats (kept importable under their old names) ------------------------
@@ -207,6 +204,17 @@ class ColumnSpec:
     align: Align = "left"
     summary: Summary = None
     sum_format: Callable[[Decimal, ExportView], str] | None = None
+    #: the typed value behind the cell, for columns without a record field
+    raw: Callable[[Any], Any] | None = None
+
+    def value(self, record: Any) -> Any:
+        """The typed value the grid holds for ``record`` (what it sorts by and
+        ``GetRowValues`` answers): the record's field, else the raw value, else the text."""
+        if self.field is not None:
+            return getattr(record, self.field)
+        if self.raw is not None:
+            return self.raw(record)
+        return self.cell(record, FULL_VIEW)
 
     def column(self, t: ExportType, view: ExportView) -> Column:
         """The grid column the PDF writer needs, captioned in the view's language."""
@@ -497,6 +505,144 @@ _COLUMNS: Mapping[ExportType, tuple[ColumnSpec, ...]] = {
     ),
 }
 
+# -- columns outside the layouts ----------------------------------------------------
+
+
+def _at(day: date | None, key: str) -> datetime | None:
+    """A stable moment on ``day`` (06:00 plus up to 12 hours by ``key``)."""
+    if day is None:
+        return None
+    seconds = 6 * 3600 + _hash_pick(key, 12 * 3600)
+    return datetime.combine(day, time(0)) + timedelta(seconds=seconds)
+
+
+def _modified(t: ExportType) -> Callable[[Any], datetime | None]:
+    """The hidden MODIFIEDDATETIME of a record of ``t``: the record's own date, later
+    in the day (the data set does not track it)."""
+
+    def moment_of(record: Any) -> datetime | None:
+        if t is ExportType.ORDERS:
+            return _at(record.created_at.date(), record.id) if record.created_at else None
+        if t is ExportType.DDT:
+            return _at(record.delivery_date, record.ddt_number)
+        if t is ExportType.INVOICES:
+            return _at(record.invoice_date, record.invoice_number)
+        return _at(record.valid_from, record.key)
+
+    return moment_of
+
+
+def _modified_column(t: ExportType) -> ColumnSpec:
+    """The grid's MODIFIEDDATETIME column, captioned wrongly as the real portal does."""
+    moment_of = _modified(t)
+
+    def cell(record: Any, view: ExportView) -> str:
+        value = moment_of(record)
+        return "" if value is None else format_datetime(value, view)
+
+    return ColumnSpec("CITTA DI FATTURAZIONE", 120, cell, raw=moment_of)
+
+
+def _exclusive_days(c: Any) -> int | None:
+    return 1 + _hash_pick("days" + c.id, 180) if filters.is_exclusive(c) else None
+
+
+def _exclusive_end(c: Any) -> date | None:
+    days = _exclusive_days(c)
+    return TODAY + timedelta(days=days) if days is not None else None
+
+
+def _exclusive_start(c: Any) -> date | None:
+    end = _exclusive_end(c)
+    return end - timedelta(days=365) if end is not None else None
+
+
+def _exclusive_money(salt: str) -> Callable[[Any], Decimal | None]:
+    def money(c: Any) -> Decimal | None:
+        if not filters.is_exclusive(c):
+            return None
+        return Decimal(500 + _hash_pick(salt + c.id, 20_000_00)) / 100
+
+    return money
+
+
+def _fnomceo(c: Any) -> str | None:
+    return f"RM{10000 + _hash_pick('fnomceo' + c.id, 89999)}" if _hash_pick(c.id, 4) else None
+
+
+def _typed(header: str, width: float, raw: Callable[[Any], Any], text: Cell) -> ColumnSpec:
+    def cell(record: Any, view: ExportView) -> str:
+        value = raw(record)
+        return "" if value is None else text(value, view)
+
+    return ColumnSpec(header, width, cell, raw=raw)
+
+
+#: the customers' columns added by the ERP update of 10 May 2026 (spec v3 "Columns"),
+#: shown in a sub-panel of the customization dialog
+MAY_2026_CUSTOMERS = (
+    "GIORNI DI ESCLUSIVITÀ RIMANENTI",
+    "FINE ESCLUSIVA",
+    "INIZIO ESCLUSIVA IN ANTEPRIMA",
+    "PREVISIONI ESCLUSIVE",
+    "VENDITE IN ESCLUSIVA",
+    "NUMERO MECCANOGRAFICO (FNOMCEO)",
+)
+
+#: grid columns outside the export layouts, hidden by default; a session that
+#: shows them gets them on pages of their own after the layout's
+EXTRA_COLUMNS: Mapping[ExportType, tuple[ColumnSpec, ...]] = {
+    ExportType.CUSTOMERS: (
+        _typed(
+            MAY_2026_CUSTOMERS[0],
+            170,
+            _exclusive_days,
+            lambda v, view: formats.integer(v, english=view.english),
+        ),
+        _typed(MAY_2026_CUSTOMERS[1], 90, _exclusive_end, format_date),
+        _typed(MAY_2026_CUSTOMERS[2], 160, _exclusive_start, format_date),
+        _typed(MAY_2026_CUSTOMERS[3], 120, _exclusive_money("forecast"), _euro_text),
+        _typed(MAY_2026_CUSTOMERS[4], 120, _exclusive_money("sales"), _euro_text),
+        _typed(MAY_2026_CUSTOMERS[5], 170, _fnomceo, lambda v, _: str(v)),
+    ),
+    ExportType.ORDERS: (_modified_column(ExportType.ORDERS),),
+    ExportType.DDT: (_modified_column(ExportType.DDT),),
+    ExportType.INVOICES: (
+        _modified_column(ExportType.INVOICES),
+        ColumnSpec("CITTA DI FATTURAZIONE", 120, lambda _r, _v: "", raw=lambda _r: None),
+    ),
+    ExportType.PRICES: (_modified_column(ExportType.PRICES),),
+}
+
+#: layout columns a new session hides besides the products' (see :func:`default_hidden`)
+_DEFAULT_HIDDEN: Mapping[ExportType, tuple[str, ...]] = {
+    ExportType.ORDERS: (
+        "PROFILO CLIENTE:",
+        "DATA DI CONSEGNA",
+        "STATO DEL DOCUMENTO",
+        "ORIGINE VENDITE:",
+        "DATA DI TRASFERIMENTO",
+        "APPLICA SCONTO %:",
+        "ORDINE OMAGGIO:",
+        "E-MAIL",
+    ),
+    ExportType.DDT: (
+        "CONTO DELL'ORDINE",
+        "NUMERO DI TRACCIABILITÀ",
+        "TERMINI DI CONSEGNA:",
+        "ALL'ATTENZIONE DI",
+        "PESO LORDO:",
+        "VETTORE ESTERNO",
+    ),
+    ExportType.PRICES: ("CODICE CONTO", "DA DATA", "DATA", "PREZZO NETTO BRASSELER"),
+    ExportType.INVOICES: (
+        "SCONTO TOTALE:",
+        "IDENTIFICATIVO ULTIMO PAGAMENTO:",
+        "DATA DI ULTIMA LIQUIDAZIONE",
+        "ID VENDITE",
+    ),
+}
+
 # -- layouts per epoch (headers exactly as printed) --------------------------------
 
 Pages = tuple[tuple[str, ...], ...]
@@ -552,9 +698,6 @@ FRESH_PRODUCTS: Pages = (
     ("ID", "DATETIME MODIFICATO", "FERMATO", "DATA CREATA"),
     ("PURCH PRICE PCS", "QTÀ STANDARD:", "ARTICOLO ORDINABILE:", "ID UNITÀ"),
 )
-#: a column a session switches on in the column chooser, per type
-OPTIONAL_COLUMNS: Mapping[ExportType, str] = {ExportType.INVOICES: "ID VENDITE"}
-
 LAYOUTS: Mapping[str, Mapping[ExportType, Pages]] = {
     "2026-01": {
         ExportType.CUSTOMERS: (
@@ -646,32 +789,92 @@ def file_name(t: ExportType, view: ExportView = FULL_VIEW) -> str:
     return (ENGLISH_FILE_NAMES if view.english else FILE_NAMES)[t]
 
 
-def headers(t: ExportType, view: ExportView = FULL_VIEW) -> list[list[str]]:
-    """The Italian headers of each page of a cycle of ``t`` as ``view`` prints them."""
-    layout = LAYOUTS[view.layout][t]
-    if t is ExportType.PRODUCTS and view.layout != "2026-01" and not view.products_all_columns:
-        layout = FRESH_PRODUCTS
-    optional = OPTIONAL_COLUMNS.get(t)
-    hidden = optional if optional is not None and not view.invoices_order_column else None
-    return [[h for h in page if h != hidden] for page in layout]
+def column_keys(headers_in_order: Sequence[str]) -> list[str]:
+    """Names telling columns apart: the header, then ``header#2`` for its second print."""
+    seen: dict[str, int] = {}
+    keys = []
+    for header in headers_in_order:
+        seen[header] = seen.get(header, 0) + 1
+        keys.append(header if seen[header] == 1 else f"{header}#{seen[header]}")
+    return keys
 
 
-def pages(t: ExportType, view: ExportView = FULL_VIEW) -> list[list[ColumnSpec]]:
-    """The columns of each page of a cycle of ``t`` as ``view`` prints them."""
+def layout_columns(t: ExportType, layout: str = NEWEST) -> list[list[tuple[str, ColumnSpec]]]:
+    """Every column of ``t``'s layout in ``layout``, page by page, with its key."""
     by_header: dict[str, list[ColumnSpec]] = {}
     for spec in _COLUMNS[t]:
         by_header.setdefault(spec.header, []).append(spec)
+    grouping = LAYOUTS[layout][t]
+    keys = iter(column_keys([h for page in grouping for h in page]))
     used: dict[str, int] = {}
-    out: list[list[ColumnSpec]] = []
-    for page in headers(t, view):
+    out: list[list[tuple[str, ColumnSpec]]] = []
+    for page in grouping:
         specs = []
         for header in page:
             # a header printed twice is the next column of that header
             index = used.get(header, 0)
             used[header] = index + 1
-            specs.append(by_header[header][index])
+            specs.append((next(keys), by_header[header][index]))
         out.append(specs)
     return out
+
+
+def extra_columns(t: ExportType) -> list[tuple[str, ColumnSpec]]:
+    """The columns of ``t``'s grid outside its layout, with their keys (hidden by default)."""
+    specs = EXTRA_COLUMNS.get(t, ())
+    return list(zip(column_keys([s.header for s in specs]), specs, strict=True))
+
+
+def default_hidden(t: ExportType, layout: str = NEWEST) -> frozenset[str]:
+    """The layout columns a new session's grid hides (spec v3 "Columns").
+
+    The real portal hides many (orders 40 of 63, DDT 16 of 33, prices 32
+    of 46), among them columns a reader of the export needs; these are a
+    smaller, fixed share of the same kind. Products hide everything but
+    :data:`FRESH_PRODUCTS` from the ``2026-03`` epoch on.
+    """
+    if t is ExportType.PRODUCTS:
+        if layout == "2026-01":
+            return frozenset()
+        fresh = {h for page in FRESH_PRODUCTS for h in page}
+        return frozenset(k for page in layout_columns(t, layout) for k, _ in page) - fresh
+    known = {k for page in layout_columns(t, layout) for k, _ in page}
+    return frozenset(_DEFAULT_HIDDEN.get(t, ())) & known
+
+
+def pages(t: ExportType, view: ExportView = FULL_VIEW) -> list[list[ColumnSpec]]:
+    """The columns of each page of a cycle of ``t`` as ``view`` prints them.
+
+    The layout's pages without the hidden columns (a page left empty is
+    dropped), then the shown extra columns on pages of their own. A fresh
+    ``2026-03`` products session prints its 18 columns on the 5 pages the
+    spec records (:data:`FRESH_PRODUCTS`).
+    """
+    grouped = layout_columns(t, view.layout)
+    shown = {k for page in grouped for k, _ in page} - view.hidden
+    out: list[list[ColumnSpec]]
+    fresh = {h for page in FRESH_PRODUCTS for h in page}
+    if t is ExportType.PRODUCTS and view.layout != "2026-01" and shown == fresh:
+        specs = {k: spec for page in grouped for k, spec in page}
+        out = [[specs[h] for h in page] for page in FRESH_PRODUCTS]
+    else:
+        out = [[spec for k, spec in page if k in shown] for page in grouped]
+        out = [page for page in out if page]
+    extras = [spec for k, spec in extra_columns(t) if k in view.extra]
+    page: list[ColumnSpec] = []
+    for spec in extras:
+        if page and sum(c.width for c in page) + spec.width > PAGE_WIDTH:
+            out.append(page)
+            page = []
+        page.append(spec)
+    if page:
+        out.append(page)
+    return out
+
+
+def headers(t: ExportType, view: ExportView = FULL_VIEW) -> list[list[str]]:
+    """The Italian headers of each page of a cycle of ``t`` as ``view`` prints them."""
+    return [[c.header for c in page] for page in pages(t, view)]
 
 
 def shown_fields(t: ExportType, view: ExportView = FULL_VIEW) -> frozenset[str]:
@@ -696,26 +899,12 @@ def summary_columns(t: ExportType) -> dict[str, Summary]:
 # -- record selection --------------------------------------------------------------
 
 
-def in_saved_filter(product: Product) -> bool:
-    """Whether the saved products filter keeps ``product`` (about 9 % of products).
-
-    The real filter's criteria are unknown; a stable hash of the article
-    code stands in for it, so the same products survive every export.
-    """
-    return _hash_pick(product.article, 100) < _SAVED_FILTER_PERCENT
+in_saved_filter = filters.in_saved_filter
 
 
 def select_records(t: ExportType, records: Sequence[Record], view: ExportView) -> list[Record]:
     """The records an export of ``t`` made with ``view`` contains, in order."""
-    if t is ExportType.ORDERS and not view.orders_all:
-        return [
-            r
-            for r in records
-            if isinstance(r, Order) and r.sales_status not in CLOSED_ORDER_STATUSES
-        ]
-    if t is ExportType.PRODUCTS and view.products_filter:
-        return [r for r in records if isinstance(r, Product) and in_saved_filter(r)]
-    return list(records)
+    return filters.select(t, records, view.filter)
 
 
 def expected_records(t: ExportType, records: Sequence[Record], view: ExportView) -> list[Record]:

@@ -11,10 +11,12 @@ from types import FrameType
 
 from archid.sim.cache import ExportCache, default_cache_dir
 from archid.sim.dataset import Dataset
+from archid.sim.filters import PREFIXES
 from archid.sim.font import load_font
 from archid.sim.layouts import EPOCHS, NEWEST
 from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
+from archid.sim.timing import PROFILES
 
 log = logging.getLogger("archid.sim")
 
@@ -62,6 +64,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=NEWEST,
         help=f"layout epoch of the exports (spec v2 layout history; default {NEWEST})",
     )
+    parser.add_argument(
+        "--timing",
+        choices=PROFILES,
+        default=DEFAULTS.timing,
+        help="fast: answer at once (tests); real: the real portal's delays (spec v3)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=DEFAULTS.time_scale,
+        help="divide the real timings by this (default 1)",
+    )
+    parser.add_argument(
+        "--filter-prefix",
+        choices=PREFIXES,
+        default=DEFAULTS.filter_prefix,
+        help=f"the a<m> of filter ids and values (default {DEFAULTS.filter_prefix})",
+    )
     parser.add_argument("--cache-dir", type=Path, help="where generated exports are kept")
     parser.add_argument("--font", type=Path, help="TrueType font for the exports")
 
@@ -84,6 +104,9 @@ def build_server(args: argparse.Namespace) -> SimServer:
             "daily_login_cap": args.login_cap,
             "ddt_flake": args.ddt_flake,
             "layout": args.layout,
+            "timing": args.timing,
+            "time_scale": args.time_scale,
+            "filter_prefix": args.filter_prefix,
         }
     )
     dataset = Dataset.generate(args.seed, args.scale)
@@ -106,7 +129,7 @@ def run_sim(args: argparse.Namespace) -> int:
     api = ", test API on" if server.test_api else ""
     print(
         f"archid sim: serving {server.url} (user {args.user!r}, scale {args.scale:g}, "
-        f"seed {args.seed}, layout {args.layout}{api})",
+        f"seed {args.seed}, layout {args.layout}, timing {args.timing}{api})",
         flush=True,
     )
     try:

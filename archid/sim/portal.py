@@ -1,8 +1,20 @@
-"""The simulated portal's state: logins, sessions, saved user state, exports.
+"""The simulated portal's state: options, logins, sessions, saved user state, exports.
 
-This is the behaviour of spec section 1 without any HTTP: the server
-(``server.py``) translates requests into calls here and results into pages.
-Everything is guarded by one lock because the HTTP server is threaded.
+This is the behaviour of spec v3 section 1 without any HTTP: the server
+(``server.py``) translates requests into calls here and results into
+pages. The portal's own data is guarded by :attr:`Portal.lock`; each
+session also has its own :attr:`Session.lock`, which the server holds for
+the whole handling of every request of that session (spec: "one session
+must not run two requests at once").
+
+What lives where, as on the real portal:
+
+* per user, across sessions (:class:`UserState`): each list's saved
+  filter item, page index, page size and sort; the products' grid filter;
+  the customers' view;
+* per session (:class:`Session`): which columns each grid shows (reset
+  with every login), the grids' generated ids, the first-DDT-export flake,
+  a prepared export waiting to be fetched.
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ import random
 import secrets
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,18 +33,35 @@ from typing import Any
 
 from archid.portal.listviews import LIST_VIEWS
 from archid.records import ExportType
+from archid.sim import filters
+from archid.sim.columns import default_visible, export_view
 from archid.sim.dataset import Dataset
 from archid.sim.faults import FaultBoard, FaultKind
-from archid.sim.layouts import EPOCHS, NEWEST, OPTIONAL_COLUMNS, ExportView
+from archid.sim.layouts import EPOCHS, NEWEST, ExportView
+from archid.sim.timing import COLD_AFTER, PROFILES, Timing, TimingSettings
 
 VIEW_TYPES = {view: export_type for export_type, view in LIST_VIEWS.items()}
 
 REQUESTED_OBJECTS_ERROR = "Requested objects cannot be loaded"
+PAGE_SIZES = (10, 20, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 20
+CUSTOMERS_VIEWS = ("Clienti", "Mappa clienti")
+
+#: each list's sort for a new user: (column key, descending)
+DEFAULT_SORTS: dict[ExportType, tuple[str, bool]] = {
+    ExportType.CUSTOMERS: ("NOME", False),
+    ExportType.PRODUCTS: ("ID ARTICOLO", False),
+    ExportType.PRICES: ("ID", False),
+    # the hidden MODIFIEDDATETIME column, newest first
+    ExportType.ORDERS: ("CITTA DI FATTURAZIONE", True),
+    ExportType.DDT: ("DATA DI CONSEGNA", True),
+    ExportType.INVOICES: ("DATA FATTURA", True),
+}
 
 
 @dataclass
 class PortalOptions:
-    """Knobs of the simulated portal; all settable at start and via the test API."""
+    """Knobs of the simulated portal; all settable at start and via ``/_sim/options``."""
 
     user: str = "agent"
     password: str = "komet"
@@ -41,19 +71,29 @@ class PortalOptions:
     daily_login_cap: int = 40
     #: probability that a session's first DDT export fails
     ddt_flake: float = 0.3
-    #: position of "Esportare in" in the main menu
-    export_menu_index: int = 3
-    #: the same on the orders list, where the ERP added "copy order" before it
-    orders_export_menu_index: int = 7
+    #: the drifting ``a<m>`` of the filter combos' ids and values: "a0", "a1" or "a2"
+    filter_prefix: str = filters.DEFAULT_PREFIX
+    #: extra items the ERP put at the front of every main menu (shifts every position)
+    menu_shift: int = 0
+    #: the orders' menu has the "copy order" item, which puts the export at DXI7, not DXI3
+    orders_copy_item: bool = True
     #: the menu text is rendered twice ("Export toExport to")
     doubled_menu_text: bool = False
-    #: English UI texts ("Export to", "Log In", "Column Chooser")
+    #: English UI texts ("Export to", "Log In", English filter items)
     english_ui: bool = False
-    #: the layout epoch the exports follow (spec v2 "Layout history"): "2026-01" or "2026-03"
+    #: the layout epoch the exports follow (spec section 2 "Layout history")
     layout: str = NEWEST
-    #: the loading panel stays visible for a random time in this range (s)
+    #: "fast" (tests) or "real" (spec v3 timings, see ``timing.py``)
+    timing: str = "fast"
+    #: the "real" timings are divided by this
+    time_scale: float = 1.0
+    #: in the "fast" profile, loading panels stay up a random time in this range (s)
     loading_min: float = 0.15
     loading_max: float = 0.8
+    #: windows narrower than this (px, at load) move menu items into the overflow
+    overflow_width: int = 1280
+    #: seconds between the pages' ``DXX.axd`` notification polls
+    poll_interval: float = 300.0
 
     def __post_init__(self) -> None:
         self._check()
@@ -65,6 +105,15 @@ class PortalOptions:
             raise ValueError("loading_max must not be below loading_min")
         if self.layout not in EPOCHS:
             raise ValueError(f"layout must be one of {', '.join(EPOCHS)}, not {self.layout!r}")
+        if self.filter_prefix not in filters.PREFIXES:
+            known = ", ".join(filters.PREFIXES)
+            raise ValueError(f"filter_prefix must be one of {known}, not {self.filter_prefix!r}")
+        if self.timing not in PROFILES:
+            raise ValueError(f"timing must be one of {', '.join(PROFILES)}, not {self.timing!r}")
+        if self.time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        if self.poll_interval <= 0:
+            raise ValueError("poll_interval must be positive")
 
     def update(self, values: dict[str, Any]) -> None:
         """Apply a JSON object of option values, all or none; ``ValueError`` when invalid."""
@@ -90,6 +139,14 @@ class PortalOptions:
         for name in values:
             setattr(self, name, getattr(trial, name))
 
+    def timing_settings(self) -> TimingSettings:
+        return TimingSettings(self.timing, self.time_scale, self.loading_min, self.loading_max)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            name: getattr(self, name) for name in self.__dataclass_fields__ if name != "password"
+        }
+
 
 class LoginOutcome(enum.Enum):
     OK = "ok"
@@ -98,48 +155,102 @@ class LoginOutcome(enum.Enum):
 
 
 @dataclass
-class UserState:
-    """What the ERP remembers per user across sessions (spec: saved state)."""
+class ListState:
+    """One list view as a user left it (saved on the server, shared by their sessions)."""
 
-    orders_all: bool = False
-    products_filter: bool = True
+    #: the suffix of the filter combo's chosen item (``None``: the list has no combo)
+    filter: str | None
+    page_index: int = 0
+    page_size: int = DEFAULT_PAGE_SIZE
+    #: (column key, descending)
+    sort: tuple[str, bool] = ("", False)
+
+    def as_json(self, prefix: str) -> dict[str, Any]:
+        value = f"xaf_xaf_{prefix}{self.filter}" if self.filter is not None else None
+        return {
+            "filter": self.filter,
+            "filter_value": value,
+            "page_index": self.page_index,
+            "page_size": self.page_size,
+            "sort": {"column": self.sort[0], "descending": self.sort[1]},
+        }
+
+
+def _new_list_state(t: ExportType) -> ListState:
+    return ListState(filter=filters.DEFAULTS.get(t), sort=DEFAULT_SORTS[t])
+
+
+@dataclass
+class UserState:
+    """What the ERP remembers per user across sessions (spec v3: saved per user)."""
+
+    lists: dict[ExportType, ListState] = field(
+        default_factory=lambda: {t: _new_list_state(t) for t in ExportType}
+    )
+    #: the products' saved grid filter is on
+    products_grid_filter: bool = True
+    #: the customers' view: "Clienti" or "Mappa clienti"
+    customers_view: str = CUSTOMERS_VIEWS[0]
+
+    def reset_list(self, t: ExportType) -> None:
+        """ "Reset View Settings": the list's filter, page and sort as for a new user."""
+        self.lists[t] = _new_list_state(t)
+        if t is ExportType.PRODUCTS:
+            self.products_grid_filter = True
+        if t is ExportType.CUSTOMERS:
+            self.customers_view = CUSTOMERS_VIEWS[0]
+
+    def filter_of(self, t: ExportType) -> str | None:
+        """The ``ExportView.filter`` the user's saved choices give ``t``'s export."""
+        if t is ExportType.PRODUCTS:
+            return filters.GRID if self.products_grid_filter else None
+        suffix = self.lists[t].filter
+        return None if suffix == filters.wanted(t) else suffix
+
+    def as_json(self, prefix: str) -> dict[str, Any]:
+        return {
+            "lists": {str(t): s.as_json(prefix) for t, s in self.lists.items()},
+            "products_grid_filter": self.products_grid_filter,
+            "customers_view": self.customers_view,
+        }
+
+
+@dataclass
+class PendingExport:
+    """An export the POST prepared and the next GET of the list address sends."""
+
+    type: ExportType
+    view: ExportView
+    file: Path
+    name: str
 
 
 @dataclass
 class Session:
-    """One logged-in browser session."""
+    """One logged-in browser session.
+
+    ``lock`` is held by the server for the whole handling of each request of
+    the session; ``waits`` counts the requests that found it taken.
+    """
 
     id: str
-    auth: str
+    login: str
     user: str
     last_seen: float
-    #: a fresh session hides some product columns until "show all columns" is chosen
-    products_all_columns: bool = False
-    #: a fresh session hides invoices' ID VENDITE until it is switched on
-    invoices_order_column: bool = False
+    guid_cookies: dict[str, str]
+    #: per list: (``<N>``, ``<hash>``) of the grid's id ``Vertical_v<N>_<hash>_LE_v<N>``
+    grids: dict[ExportType, tuple[int, str]]
+    #: per list: the column keys the grid shows; missing: the defaults
+    visible: dict[ExportType, frozenset[str]] = field(default_factory=dict)
     ddt_exported: bool = False
+    pending: PendingExport | None = None
+    waits: int = 0
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-
-@dataclass
-class ExportTicket:
-    """An export prepared by a callback, fetched by the browser's download."""
-
-    token: str
-    type: ExportType
-    #: the browser did not ask for Italian: English captions, formats, file name
-    english: bool
-    session_id: str
-    created: float
-    #: the layout epoch when the export was made
-    layout: str = NEWEST
-    shrink: bool = False
-    empty: bool = False
-    orders_all: bool = True
-    products_filter: bool = False
-    products_all_columns: bool = True
-    invoices_order_column: bool = True
-    #: the generated file, set once the callback has built it
-    file: Path | None = None
+    def grid_id(self, t: ExportType) -> str:
+        n, digits = self.grids[t]
+        return f"Vertical_v{n}_{digits}_LE_v{n}"
 
 
 @dataclass
@@ -148,27 +259,38 @@ class Portal:
 
     Time comes from :meth:`now`, which tests can move forward with
     :meth:`advance_clock` to expire sessions or reach the next day.
+    ``variation`` seeds what the spec leaves open and the simulator varies
+    (the login field number, grid ids); ``None``: different at every start.
     """
 
     dataset: Dataset
     options: PortalOptions = field(default_factory=PortalOptions)
     seed: int = 0
     faults: FaultBoard = field(default_factory=FaultBoard)
+    variation: int | None = None
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
         self.rng = random.Random(self.seed ^ 0x5EED)
-        # The generated part of the login field names changes per start.
-        self.field_number = secrets.randbelow(9000) + 1000
+        varied = self.variation if self.variation is not None else secrets.randbits(48)
+        self.vary = random.Random(varied)
+        # The generated part of the login field names changes per deployment:
+        # 7 or 8 digits, as 3934320 (January 2026) and 10491577 (March).
+        self.field_number = self.vary.randrange(1_000_000, 100_000_000)
         self.viewstate = secrets.token_urlsafe(48)
         self.event_validation = secrets.token_urlsafe(24)
+        self.timing = Timing(self.options.timing_settings, self.seed)
         self.clock_offset = 0.0
         self.sessions: dict[str, Session] = {}
         self.users: dict[str, UserState] = {}
-        self.tickets: dict[str, ExportTicket] = {}
         self.logins_by_day: dict[date, int] = {}
         self.login_attempts = 0
+        self.logins = 0
         self.blocked_day: date | None = None
+        self.last_request: float | None = None
+        self.exports_served: dict[str, int] = {str(t): 0 for t in ExportType}
+        self.exports_started: dict[str, int] = {str(t): 0 for t in ExportType}
+        self.ended_sessions_waits = 0
 
     # -- time ------------------------------------------------------------
 
@@ -182,6 +304,14 @@ class Portal:
         with self.lock:
             self.clock_offset += seconds
 
+    def touch(self) -> bool:
+        """Note a request; whether the portal had been quiet long enough to be cold."""
+        with self.lock:
+            now = self.now()
+            cold = self.last_request is None or now - self.last_request > COLD_AFTER
+            self.last_request = now
+            return cold
+
     # -- login and sessions -------------------------------------------------
 
     def is_blocked(self) -> bool:
@@ -191,6 +321,13 @@ class Portal:
     def logins_today(self) -> int:
         with self.lock:
             return self.logins_by_day.get(self.today(), 0)
+
+    def login_is_cold(self) -> bool:
+        """The next login is cold: the first since start, or after a quiet spell."""
+        with self.lock:
+            return self.logins == 0 or (
+                self.last_request is not None and self.now() - self.last_request > COLD_AFTER
+            )
 
     def login(self, user: str, password: str) -> tuple[LoginOutcome, Session | None]:
         """Check credentials and open a session, counting against the daily cap."""
@@ -210,157 +347,137 @@ class Portal:
             if count > self.options.daily_login_cap:
                 self.blocked_day = today
                 return LoginOutcome.BLOCKED, None
+            self.logins += 1
             session = Session(
-                id=secrets.token_hex(12),
-                auth=secrets.token_hex(32).upper(),
+                id=_session_id(self.vary),
+                login=secrets.token_hex(175).upper(),  # 350 characters, as the real one
                 user=user,
                 last_seen=self.now(),
+                guid_cookies={
+                    str(uuid.UUID(int=self.vary.getrandbits(128), version=4)): secrets.token_hex(3)
+                    for _ in range(self.vary.randint(0, 7))
+                },
+                grids={
+                    t: (self.vary.randint(1, 9), str(self.vary.randrange(1_000_000, 100_000_000)))
+                    for t in ExportType
+                },
             )
             self.sessions[session.id] = session
             self.users.setdefault(user, UserState())
             return LoginOutcome.OK, session
 
-    def session(self, session_id: str | None, auth: str | None) -> Session | None:
+    def session(self, session_id: str | None, login: str | None) -> Session | None:
         """The live session these cookies name, touched; ``None`` if there is none.
 
         An idle session is dropped here: the portal does not report expiry,
         the caller redirects to the login page.
         """
-        if not session_id or not auth:
+        if not session_id or not login:
             return None
         with self.lock:
             session = self.sessions.get(session_id)
-            if session is None or not secrets.compare_digest(session.auth, auth):
+            if session is None or not secrets.compare_digest(session.login, login):
                 return None
             now = self.now()
             if now - session.last_seen > self.options.session_idle:
-                del self.sessions[session_id]
+                self.end_session(session)
                 return None
             session.last_seen = now
             return session
 
+    def end_session(self, session: Session) -> None:
+        with self.lock:
+            if self.sessions.pop(session.id, None) is not None:
+                self.ended_sessions_waits += session.waits
+
     def expire_sessions(self) -> int:
         with self.lock:
-            count = len(self.sessions)
-            self.sessions.clear()
-            return count
+            sessions = list(self.sessions.values())
+            for session in sessions:
+                self.end_session(session)
+            return len(sessions)
 
-    def user_state(self, session: Session) -> UserState:
+    def user_state(self, user: str) -> UserState:
         with self.lock:
-            return self.users.setdefault(session.user, UserState())
+            return self.users.setdefault(user, UserState())
 
     def reset_user_state(self) -> None:
         with self.lock:
             self.users.clear()
 
-    def loading_time(self) -> float:
-        with self.lock:
-            return self.rng.uniform(self.options.loading_min, self.options.loading_max)
+    # -- columns -------------------------------------------------------------
 
-    # -- list state --------------------------------------------------------
-
-    def set_orders_all(self, session: Session, value: bool) -> None:
+    def visible(self, session: Session, t: ExportType) -> frozenset[str]:
+        """The column keys ``t``'s grid shows in ``session``."""
         with self.lock:
-            self.user_state(session).orders_all = value
+            shown = session.visible.get(t)
+            return shown if shown is not None else default_visible(t, self.options.layout)
 
-    def clear_products_filter(self, session: Session) -> None:
+    def set_visible(self, session: Session, t: ExportType, keys: frozenset[str]) -> None:
         with self.lock:
-            self.user_state(session).products_filter = False
-
-    def show_all_product_columns(self, session: Session) -> None:
-        with self.lock:
-            session.products_all_columns = True
-
-    def hidden_columns(self, session: Session, export_type: ExportType) -> list[str]:
-        """The columns of ``export_type`` the session's column chooser can still switch on."""
-        with self.lock:
-            if export_type is ExportType.INVOICES and not session.invoices_order_column:
-                return [OPTIONAL_COLUMNS[ExportType.INVOICES]]
-            return []
-
-    def hides_product_columns(self, session: Session) -> bool:
-        """Whether the products list hides columns: a fresh session of the 2026-03 epoch."""
-        with self.lock:
-            return self.options.layout != "2026-01" and not session.products_all_columns
-
-    def show_column(self, session: Session, export_type: ExportType, header: str) -> bool:
-        """Switch a hidden column on in the session's column chooser; ``False`` if unknown."""
-        with self.lock:
-            if header not in self.hidden_columns(session, export_type):
-                return False
-            session.invoices_order_column = True
-            return True
+            session.visible[t] = keys
 
     # -- exports -------------------------------------------------------------
 
-    def begin_export(
-        self, session: Session, export_type: ExportType, accept_language: str
-    ) -> ExportTicket | str:
-        """Prepare an export, or return the portal's error text instead."""
+    def ddt_flakes(self, session: Session) -> bool:
+        """Whether this DDT export is the session's first one and fails (``ddt_flake``)."""
         with self.lock:
-            if export_type is ExportType.DDT and not session.ddt_exported:
-                session.ddt_exported = True
-                if self.rng.random() < self.options.ddt_flake:
-                    return REQUESTED_OBJECTS_ERROR
-            state = self.user_state(session)
-            ticket = ExportTicket(
-                token=secrets.token_urlsafe(16),
-                type=export_type,
-                english=not _asks_for_italian(accept_language),
-                session_id=session.id,
-                created=self.now(),
-                layout=self.options.layout,
-                orders_all=state.orders_all,
-                products_filter=state.products_filter,
-                products_all_columns=session.products_all_columns,
-                invoices_order_column=session.invoices_order_column,
+            if session.ddt_exported:
+                return False
+            session.ddt_exported = True
+            return self.rng.random() < self.options.ddt_flake
+
+    def full_view(self) -> ExportView:
+        """A full export of the current layout epoch: every column, no filter (the truth)."""
+        with self.lock:
+            return ExportView(layout=self.options.layout)
+
+    def export_view(self, session: Session, t: ExportType, english: bool) -> ExportView:
+        """How ``session``'s export of ``t`` looks now: columns, saved filter, locale."""
+        with self.lock:
+            return export_view(
+                t,
+                self.options.layout,
+                self.visible(session, t),
+                english=english,
+                filter=self.user_state(session.user).filter_of(t),
             )
-            self.tickets[ticket.token] = ticket
-            return ticket
-
-    def export_view(self, ticket: ExportTicket | None = None) -> ExportView:
-        """How an export looks: the ticket's epoch, list state, columns and locale; without
-        a ticket, a full export of the current epoch (every column a session can show)."""
-        if ticket is None:
-            with self.lock:
-                return ExportView(layout=self.options.layout)
-        return ExportView(
-            layout=ticket.layout,
-            english=ticket.english,
-            orders_all=ticket.orders_all,
-            products_filter=ticket.products_filter,
-            products_all_columns=ticket.products_all_columns,
-            invoices_order_column=ticket.invoices_order_column,
-        )
-
-    def take_ticket(self, token: str) -> ExportTicket | None:
-        with self.lock:
-            return self.tickets.pop(token, None)
 
     def state_json(self) -> dict[str, Any]:
         with self.lock:
+            prefix = self.options.filter_prefix
+            sessions = {
+                s.id: {"user": s.user, "waits": s.waits, "requests": s.requests}
+                for s in self.sessions.values()
+            }
             return {
                 "version": self.dataset.version,
                 "fingerprint": self.dataset.fingerprint,
                 "logins_today": self.logins_today(),
                 "login_attempts": self.login_attempts,
+                "logins": self.logins,
                 "blocked": self.is_blocked(),
                 "sessions": len(self.sessions),
-                "users": {
-                    name: {"orders_all": s.orders_all, "products_filter": s.products_filter}
-                    for name, s in self.users.items()
-                },
-                "options": {
-                    name: getattr(self.options, name)
-                    for name in self.options.__dataclass_fields__
-                    if name != "password"
-                },
+                "session_details": sessions,
+                "session_waits": self.ended_sessions_waits
+                + sum(s.waits for s in self.sessions.values()),
+                "users": {name: u.as_json(prefix) for name, u in self.users.items()},
+                "exports_started": dict(self.exports_started),
+                "exports_served": dict(self.exports_served),
+                "options": self.options.as_json(),
                 "faults": self.faults.as_json(),
                 "now": self.now(),
             }
 
 
-def _asks_for_italian(accept_language: str) -> bool:
-    """Whether the browser's first language preference is Italian."""
-    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip().lower()
+def _session_id(rng: random.Random) -> str:
+    """An ASP.NET session id: 24 characters of lowercase letters and digits."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz012345"
+    return "".join(rng.choice(alphabet) for _ in range(24))
+
+
+def asks_for_italian(language: str) -> bool:
+    """Whether a browser language (``navigator.language`` or the first entry of an
+    ``Accept-Language`` list) is Italian."""
+    first = language.split(",", 1)[0].split(";", 1)[0].strip().lower()
     return first == "it" or first.startswith("it-")

@@ -1,39 +1,61 @@
 """The simulated portal's HTTP front: requests in, :class:`Portal` calls, pages out.
 
-A stdlib threaded HTTP server is enough here: the simulator serves one
-browser at a time, and a thread per request lets a hung or slow response
-(injected faults) block only itself.
+A stdlib threaded HTTP server is enough here: a thread per request lets a
+hung or slow response (injected faults, the "real" timing profile) block
+only itself, and several sessions can be served at once. Within one
+session, requests are served one at a time (spec v3 "Where and how long"):
+the handler holds the session's lock for the whole request, body
+included; a request that finds it taken waits and is counted.
+
+The export (spec v3 "Export"): a real click on the menu's export item
+posts the page's form to the list address (``__EVENTARGUMENT`` names the
+action); the server spends the export's time, builds the file and keeps
+it as the session's pending export, then answers ``302`` to the same
+address; the browser's GET of it gets the PDF as an attachment, so the
+browser stays on the list page and saves a download.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http import HTTPStatus
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from archid.records import ExportType
-from archid.sim import pages, testapi
+from archid.sim import callbacks, login, menu, pages, testapi
 from archid.sim.cache import ExportCache, Selection
 from archid.sim.faults import FaultKind
 from archid.sim.layouts import file_name
-from archid.sim.portal import VIEW_TYPES, ExportTicket, LoginOutcome, Portal, Session
+from archid.sim.listpage import POLL_PATH, list_page
+from archid.sim.portal import (
+    REQUESTED_OBJECTS_ERROR,
+    VIEW_TYPES,
+    LoginOutcome,
+    PendingExport,
+    Portal,
+    Session,
+    asks_for_italian,
+)
 
 log = logging.getLogger("archid.sim")
 
 SESSION_COOKIE = "ASP.NET_SessionId"
-AUTH_COOKIE = ".ASPXAUTH"
-USER_COOKIE = "ArchibaldUserName"
+LOGIN_COOKIE = "Login"
+USER_COOKIE = "xafkidemovbUserName"
 LOGIN_PATH = pages.BASE + "Login.aspx"
-EXPORT_PATH = pages.BASE + "Export.aspx"
+DEFAULT_PATH = pages.BASE + "Default.aspx"
 
 
 class SimServer(ThreadingHTTPServer):
@@ -41,6 +63,7 @@ class SimServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64
 
     def __init__(
         self,
@@ -83,6 +106,14 @@ class SimServer(ThreadingHTTPServer):
             log.debug("%s closed the connection", client_address)
             return
         super().handle_error(request, client_address)
+
+
+def _month_later(moment: float) -> datetime:
+    """The same time one calendar month later (the last day of a shorter month)."""
+    now = datetime.fromtimestamp(moment, UTC)
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    day = min(now.day, calendar.monthrange(year, month)[1])
+    return now.replace(year=year, month=month, day=day)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -149,74 +180,127 @@ class _Handler(BaseHTTPRequestHandler):
             faults.released.wait(hang.seconds)
             self.close_connection = True
             return
+        cold = self.portal.touch()
         if path in ("/", pages.BASE.rstrip("/"), pages.BASE):
-            self._redirect(pages.BASE + "Default.aspx")
+            self._redirect(DEFAULT_PATH)
             return
         if path.lower() == LOGIN_PATH.lower():
-            self._login(method, query, body)
+            self._login(method, query, body, cold)
             return
         session = self._session()
         if session is None:
-            target = path + (f"?{urlsplit(self.path).query}" if urlsplit(self.path).query else "")
-            self._redirect(f"{LOGIN_PATH}?ReturnUrl={quote(target, safe='')}")
+            self._to_login()
             return
-        if path == pages.BASE + "Default.aspx":
-            self._html(HTTPStatus.OK, pages.default_page(self.portal, session), session)
+        with self._serialised(session) as alive:
+            if not alive:
+                self._to_login()
+                return
+            self._in_session(session, method, path, body)
+
+    @contextmanager
+    def _serialised(self, session: Session) -> Iterator[bool]:
+        """Hold the session's lock for the request; yields whether the session still
+        lives once it is ours (it may have ended while this request waited)."""
+        if not session.lock.acquire(blocking=False):
+            with self.portal.lock:
+                session.waits += 1
+            session.lock.acquire()
+        try:
+            with self.portal.lock:
+                session.requests += 1
+                alive = self.portal.sessions.get(session.id) is session
+            yield alive
+        finally:
+            session.lock.release()
+
+    def _to_login(self) -> None:
+        self._redirect(f"{LOGIN_PATH}?ReturnUrl={quote(self.path, safe='')}")
+
+    def _in_session(self, session: Session, method: str, path: str, body: bytes) -> None:
+        if path == DEFAULT_PATH:
+            self._html(
+                HTTPStatus.OK, pages.default_page(session.user, self.portal.options.english_ui)
+            )
             return
-        if path == EXPORT_PATH:
-            self._download(query.get("token", [""])[0], session)
+        if path == POLL_PATH:
+            time.sleep(self.portal.timing.callback() / 4)
+            self._dx({"notifications": []})
             return
         view = path[len(pages.BASE) :].strip("/") if path.startswith(pages.BASE) else ""
         export_type = VIEW_TYPES.get(view)
         if export_type is None:
-            self._html(HTTPStatus.NOT_FOUND, pages.not_found_page(), session)
+            self._html(HTTPStatus.NOT_FOUND, pages.not_found_page())
             return
         if method == "POST":
-            self._callback(session, export_type, parse_qs(body.decode("utf-8", "replace")))
+            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+            if "__CALLBACKID" in form:
+                time.sleep(self.portal.timing.callback())
+                reply = callbacks.handle(
+                    self.portal,
+                    session,
+                    export_type,
+                    form["__CALLBACKID"],
+                    form.get("__CALLBACKPARAM", ""),
+                )
+                self._dx(reply)
+                return
+            self._postback(session, export_type, form)
             return
-        with self.portal.lock:
-            count = len(self.portal.dataset.records(export_type))
-        html = pages.list_page(self.portal, session, export_type, count)
-        self._html(HTTPStatus.OK, html, session)
+        pending = session.pending
+        if pending is not None and pending.type is export_type:
+            session.pending = None
+            self._download(pending)
+            return
+        self._list_page(session, export_type)
+
+    def _list_page(self, session: Session, t: ExportType, banner: str | None = None) -> None:
+        time.sleep(self.portal.timing.page())
+        view = callbacks.build_view(self.portal, session, t, blank=True)
+        visible = self.portal.visible(session, t)
+        self._html(HTTPStatus.OK, list_page(self.portal, session, t, view, visible, banner=banner))
 
     # -- login -----------------------------------------------------------------
 
-    def _login(self, method: str, query: dict[str, list[str]], body: bytes) -> None:
-        return_url = query.get("ReturnUrl", [pages.BASE + "Default.aspx"])[0]
-        if not return_url.startswith(pages.BASE):
-            return_url = pages.BASE + "Default.aspx"
-        if method != "POST":
-            self._html(HTTPStatus.OK, pages.login_page(self.portal, return_url))
-            return
+    def _login(self, method: str, query: dict[str, list[str]], body: bytes, cold: bool) -> None:
+        return_url = query.get("ReturnUrl", [DEFAULT_PATH])[0]
+        if not return_url.startswith(pages.BASE) or return_url.lower().startswith(
+            LOGIN_PATH.lower()
+        ):
+            return_url = DEFAULT_PATH
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        marker = f"Logon$v0_{self.portal.field_number}$"
-        user = next(
-            (v for k, v in form.items() if k.startswith(marker) and k.endswith("UserName_Edit")),
-            None,
-        )
-        password = next(
-            (v for k, v in form.items() if k.startswith(marker) and k.endswith("Password_Edit")),
-            None,
-        )
-        valid_postback = (
-            form.get("__VIEWSTATE") == self.portal.viewstate
-            and form.get("__EVENTVALIDATION") == self.portal.event_validation
-            and user is not None
-            and password is not None
-        )
-        if not valid_postback:
-            page = pages.login_page(self.portal, return_url, "Richiesta non valida. Riprovare.")
-            self._html(HTTPStatus.OK, page)
+        if method != "POST" or form.get("__CALLBACKID") != login.CALLBACK_ID:
+            # A plain postback does not log in: the page comes back as it was.
+            self._html(HTTPStatus.OK, login.login_page(self.portal, return_url))
             return
-        assert user is not None and password is not None
+        user_field, password_field = login.field_names(self.portal)
+        user, password = form.get(user_field), form.get(password_field)
+        if (
+            form.get("__VIEWSTATE") != self.portal.viewstate
+            or form.get("__EVENTVALIDATION") != self.portal.event_validation
+            or user is None
+            or password is None
+        ):
+            self._dx({"error": login.INVALID_REQUEST})
+            return
+        cold = cold or self.portal.login_is_cold()
+        time.sleep(self.portal.timing.login(cold))
         outcome, session = self.portal.login(user, password)
         if outcome is LoginOutcome.BLOCKED:
             self._html(HTTPStatus.FORBIDDEN, pages.blocked_page())
         elif outcome is LoginOutcome.WRONG_CREDENTIALS or session is None:
-            error = "Nome utente o password non validi."
-            self._html(HTTPStatus.OK, pages.login_page(self.portal, return_url, error))
+            self._dx({"error": login.WRONG_CREDENTIALS})
         else:
-            self._redirect(return_url, session, new_login=True)
+            self._dx({"redirect": return_url}, self._login_cookies(session))
+
+    def _login_cookies(self, session: Session) -> list[str]:
+        expires = format_datetime(_month_later(self.portal.now()), usegmt=True)
+        cookies = [
+            f"{SESSION_COOKIE}={session.id}; path=/; HttpOnly; SameSite=Lax",
+            f"{LOGIN_COOKIE}={session.login}; path=/; HttpOnly",
+            f"{USER_COOKIE}={quote(session.user)}; expires={expires}; path=/",
+        ]
+        cookies += [f"{name}={value}; path=/" for name, value in session.guid_cookies.items()]
+        return cookies
 
     def _session(self) -> Session | None:
         cookie = SimpleCookie()
@@ -225,87 +309,90 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             return None
         session_id = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else None
-        auth = cookie[AUTH_COOKIE].value if AUTH_COOKIE in cookie else None
-        return self.portal.session(session_id, auth)
+        token = cookie[LOGIN_COOKIE].value if LOGIN_COOKIE in cookie else None
+        return self.portal.session(session_id, token)
 
-    # -- list view callbacks ----------------------------------------------------
+    # -- export ----------------------------------------------------------------
 
-    def _callback(
-        self, session: Session, export_type: ExportType, form: dict[str, list[str]]
-    ) -> None:
-        callback = form.get("__CALLBACKID", [""])[0]
-        param = form.get("__CALLBACKPARAM", [""])[0]
-        reply: dict[str, Any]
-        if callback == "export":
-            reply = self._export(session, export_type, param)
-        elif callback == "orders_filter" and export_type is ExportType.ORDERS:
-            self.portal.set_orders_all(session, param == "all")
-            reply = {"ok": True}
-        elif callback == "clear_filter" and export_type is ExportType.PRODUCTS:
-            self.portal.clear_products_filter(session)
-            reply = {"ok": True}
-        elif callback == "show_columns" and export_type is ExportType.PRODUCTS:
-            self.portal.show_all_product_columns(session)
-            reply = {"ok": True}
-        elif callback == "show_column" and self.portal.show_column(session, export_type, param):
-            reply = {"ok": True}
-        else:
-            reply = {"error": f"Callback non valido: {callback!r}"}
-        time.sleep(self.portal.loading_time() / 2)
-        data = f"/*DX*/({json.dumps(reply)})".encode()
-        self._send(HTTPStatus.OK, "text/plain; charset=utf-8", [data], len(data), session)
-
-    def _export(self, session: Session, export_type: ExportType, fmt: str) -> dict[str, Any]:
-        if fmt != "pdf":
-            return {"error": f"Esportazione {fmt.upper()} non disponibile"}
-        language = self.headers.get("Accept-Language", "")
-        ticket = self.portal.begin_export(session, export_type, language)
-        if isinstance(ticket, str):
-            return {"error": ticket}
-        faults = self.portal.faults
-        bad = faults.take(FaultKind.BAD_CELLS, export_type)
+    def _postback(self, session: Session, t: ExportType, form: dict[str, str]) -> None:
+        """A menu action posted with the page's form: the export, or the page again."""
+        if form.get("__EVENTARGUMENT") != menu.EXPORT_ACTION:
+            self._list_page(session, t)
+            return
+        portal = self.portal
+        if (
+            t is ExportType.CUSTOMERS
+            and callbacks.build_view(portal, session, t, blank=False) is None
+        ):
+            self._list_page(session, t, "Nessun elenco da esportare nella vista mappa.")
+            return
+        if t is ExportType.DDT and portal.ddt_flakes(session):
+            # Seen both ways on the real portal: a banner, or a page saying it.
+            with portal.lock:
+                as_banner = portal.rng.random() < 0.5
+            if as_banner:
+                self._list_page(session, t, REQUESTED_OBJECTS_ERROR)
+            else:
+                self._html(HTTPStatus.OK, pages.requested_objects_page())
+            return
+        if portal.faults.take(FaultKind.LOGIN_REDIRECT, str(t)):
+            portal.end_session(session)
+            self._to_login()
+            return
+        language = form.get("__CLIENTLANGUAGE") or self.headers.get("Accept-Language") or ""
+        view = portal.export_view(session, t, english=not asks_for_italian(language))
+        with portal.lock:
+            portal.exports_started[str(t)] += 1
+        # The export's time is spent here, holding the session: a browser that
+        # walks away does not interrupt it.
+        time.sleep(portal.timing.export(t))
+        faults = portal.faults
+        bad = faults.take(FaultKind.BAD_CELLS, str(t))
         selection = Selection(
-            shrink=faults.take(FaultKind.SHRUNKEN_EXPORT, export_type) is not None,
-            empty=faults.take(FaultKind.EMPTY_EXPORT, export_type) is not None,
+            shrink=faults.take(FaultKind.SHRUNKEN_EXPORT, str(t)) is not None,
+            empty=faults.take(FaultKind.EMPTY_EXPORT, str(t)) is not None,
             garble=(bad.column or "", bad.text, bad.rows) if bad is not None else None,
         )
-        ticket.file = self._generate(ticket, selection)
-        return {"url": f"{EXPORT_PATH}?token={ticket.token}"}
+        with portal.lock:
+            records = list(portal.dataset.records(t))
+            fingerprint = portal.dataset.fingerprint
+        path = self.server.cache.get(t, fingerprint, records, view, selection)
+        session.pending = PendingExport(t, view, path, file_name(t, view))
+        self._redirect(urlsplit(self.path).path)
 
-    def _generate(self, ticket: ExportTicket, selection: Selection) -> Path:
-        with self.portal.lock:
-            records = list(self.portal.dataset.records(ticket.type))
-            fingerprint = self.portal.dataset.fingerprint
-        view = self.portal.export_view(ticket)
-        return self.server.cache.get(ticket.type, fingerprint, records, view, selection)
-
-    # -- downloads -------------------------------------------------------------
-
-    def _download(self, token: str, session: Session) -> None:
-        ticket = self.portal.take_ticket(token)
-        if ticket is None or ticket.file is None:
-            self._html(HTTPStatus.NOT_FOUND, pages.not_found_page(), session)
-            return
-        export_type = ticket.type
+    def _download(self, pending: PendingExport) -> None:
+        t = str(pending.type)
         faults = self.portal.faults
-        name = file_name(export_type, self.portal.export_view(ticket))
+        name = pending.name
         disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
-        if faults.take(FaultKind.ZERO_BYTES, export_type):
-            self._send(HTTPStatus.OK, "application/pdf", [], 0, session, disposition)
+        if faults.take(FaultKind.ZERO_BYTES, t):
+            self._send(HTTPStatus.OK, "application/pdf", [], 0, disposition)
             return
-        if faults.take(FaultKind.NON_PDF, export_type):
+        if faults.take(FaultKind.NON_PDF, t):
             html = pages.server_error_page().encode()
-            self._send(HTTPStatus.OK, "application/pdf", [html], len(html), session, disposition)
+            self._send(HTTPStatus.OK, "application/pdf", [html], len(html), disposition)
             return
-        data = ticket.file.read_bytes()
-        truncated = faults.take(FaultKind.TRUNCATED_PDF, export_type)
+        data = pending.file.read_bytes()
+        truncated = faults.take(FaultKind.TRUNCATED_PDF, t)
         if truncated:
             data = data[: int(len(data) * truncated.keep)]
-        slow = faults.take(FaultKind.SLOW_DOWNLOAD, export_type)
-        chunks: Iterable[bytes] = [data]
-        if slow:
-            chunks = _trickle(data, slow.rate)
-        self._send(HTTPStatus.OK, "application/pdf", chunks, len(data), session, disposition)
+        cut = faults.take(FaultKind.CUT_BODY, t)
+        if cut:
+            # The full length is announced, then the connection closes early.
+            self.close_connection = True
+            self._send(
+                HTTPStatus.OK,
+                "application/pdf",
+                [data[: int(len(data) * cut.keep)]],
+                len(data),
+                disposition,
+            )
+            return
+        slow = faults.take(FaultKind.SLOW_DOWNLOAD, t)
+        chunks: Iterable[bytes] = _trickle(data, slow.rate) if slow else [data]
+        self._send(HTTPStatus.OK, "application/pdf", chunks, len(data), disposition)
+        with self.portal.lock:
+            self.portal.exports_served[t] += 1
 
     # -- responses -------------------------------------------------------------
 
@@ -315,39 +402,24 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError("request body too large")
         return self.rfile.read(length) if length else b""
 
-    def _cookies(self, session: Session | None, new_login: bool) -> list[str]:
-        if session is None:
-            return []
-        # Sliding expiry, as ASP.NET forms authentication does: every request
-        # pushes the auth cookie's end out by the idle time.
-        idle = int(self.portal.options.session_idle)
-        cookies = [
-            f"{AUTH_COOKIE}={session.auth}; Max-Age={idle}; Path=/; HttpOnly; SameSite=Lax",
-        ]
-        if new_login:
-            cookies += [
-                f"{SESSION_COOKIE}={session.id}; Path=/; HttpOnly; SameSite=Lax",
-                f"{USER_COOKIE}={quote(session.user)}; Max-Age=31536000; Path=/; SameSite=Lax",
-            ]
-        return cookies
-
-    def _redirect(
-        self, location: str, session: Session | None = None, new_login: bool = False
-    ) -> None:
+    def _redirect(self, location: str) -> None:
         self.send_response(HTTPStatus.FOUND)
         self.send_header("Location", location)
-        for cookie in self._cookies(session, new_login):
-            self.send_header("Set-Cookie", cookie)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _html(self, status: HTTPStatus, html: str, session: Session | None = None) -> None:
+    def _html(self, status: HTTPStatus, html: str) -> None:
         data = html.encode("utf-8")
-        self._send(status, "text/html; charset=utf-8", [data], len(data), session)
+        self._send(status, "text/html; charset=utf-8", [data], len(data))
+
+    def _dx(self, reply: Any, cookies: Iterable[str] = ()) -> None:
+        """A callback's reply, wrapped as DevExpress wraps them: ``/*DX*/(...)``."""
+        data = f"/*DX*/({json.dumps(reply, ensure_ascii=False)})".encode()
+        self._send(HTTPStatus.OK, "text/plain; charset=utf-8", [data], len(data), cookies=cookies)
 
     def _json(self, status: HTTPStatus, reply: Any) -> None:
         data = json.dumps(reply, ensure_ascii=False).encode("utf-8")
-        self._send(status, "application/json", [data], len(data), None)
+        self._send(status, "application/json", [data], len(data))
 
     def _send(
         self,
@@ -355,8 +427,8 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str,
         chunks: Iterable[bytes],
         length: int,
-        session: Session | None,
         disposition: str | None = None,
+        cookies: Iterable[str] = (),
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -364,7 +436,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "private, no-store")
         if disposition:
             self.send_header("Content-Disposition", disposition)
-        for cookie in self._cookies(session, new_login=False):
+        for cookie in cookies:
             self.send_header("Set-Cookie", cookie)
         self.end_headers()
         for chunk in chunks:

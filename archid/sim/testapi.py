@@ -6,7 +6,8 @@ request gets HTTP 400 with ``{"error": ...}``, an unknown record 404.
 ==========  ===============================  ==========================================
 method      path                             what it does
 ==========  ===============================  ==========================================
-GET         /_sim/state                      data version, logins, sessions, options, faults
+GET         /_sim/state                      data version, logins, sessions, saved user
+                                             state, exports, options, faults
 GET         /_sim/truth/<type>               the records a correct parser yields
 POST        /_sim/records/<type>             add a record (JSON as in the truth)
 PATCH       /_sim/records/<type>/<key>       change fields of a record
@@ -18,14 +19,21 @@ DELETE      /_sim/faults                     disarm all, release hung responses
 POST        /_sim/expire-sessions            end every session now
 POST        /_sim/clock                      ``{"advance": seconds}``
 POST        /_sim/options                    change portal options (``{"layout": "2026-01"}``)
-POST        /_sim/reset-user-state           forget saved filters and list choices
+POST        /_sim/reset-user-state           saved user state back to a new user's
+POST        /_sim/saved-filters              save filter items as the user's own choice
 ==========  ===============================  ==========================================
+
+``/_sim/saved-filters`` takes ``{"ddt": "ListViewPackingSlipsToday",
+"customers": "Free_customers", "products": true, ...}``: per list the suffix
+of the combo item to save for the simulator's user (as if the agent had
+chosen it in their own browser); for products, whether the saved grid
+filter is on. Unknown types or suffixes: 400, nothing saved.
 
 Keys in paths are the records' ``key`` (:mod:`archid.records`), percent-encoded
 (``CF1%2F26000113``, ``ORD%2F26000887``, a pending order's ``71980``, a price's
 ``021752K1%7C002%7C2026-01-01%7C1%7C100000000``). The truth is what a correct
-parser yields from a full export of the current layout epoch: every column a
-session can switch on shown, Italian locale, no saved filter.
+parser yields from a full export of the current layout epoch: every column of
+the layout shown, Italian locale, no saved filter.
 """
 
 from __future__ import annotations
@@ -37,8 +45,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from archid.records import RECORD_TYPES, ExportType, from_json, record_key, to_json
+from archid.sim import filters
 from archid.sim.cache import ExportCache
-from archid.sim.layouts import truth_json
+from archid.sim.layouts import ExportView, truth_json
 from archid.sim.portal import Portal
 
 Reply = tuple[HTTPStatus, Any]
@@ -84,7 +93,8 @@ def _route(
     if head == "truth" and method == "GET" and len(parts) == 2:
         export_type = _type(parts[1])
         with portal.lock:
-            return HTTPStatus.OK, truth_json(dataset, export_type, portal.export_view())
+            full = ExportView(layout=portal.options.layout)
+            return HTTPStatus.OK, truth_json(dataset, export_type, full)
     if head == "records" and len(parts) in (2, 3):
         return _records(portal, method, _type(parts[1]), parts[2:], payload)
     if head == "mutate" and method == "POST" and len(parts) == 2:
@@ -125,7 +135,37 @@ def _route(
     if method == "POST" and parts == ["reset-user-state"]:
         portal.reset_user_state()
         return HTTPStatus.OK, {"reset": True}
+    if method == "POST" and parts == ["saved-filters"]:
+        return HTTPStatus.OK, _saved_filters(portal, _object(payload))
     return HTTPStatus.NOT_FOUND, {"error": f"no test API route {method} /_sim/{'/'.join(parts)}"}
+
+
+def _saved_filters(portal: Portal, choices: dict[str, Any]) -> dict[str, Any]:
+    """Save filter items for the simulator's user, all or none."""
+    checked: dict[ExportType, Any] = {}
+    for name, value in choices.items():
+        t = _type(name)
+        if t is ExportType.PRODUCTS:
+            if not isinstance(value, bool):
+                raise _BadRequest("products takes true or false (the saved grid filter)")
+        elif not isinstance(value, str):
+            raise _BadRequest(f"{name} takes the suffix of a filter item")
+        else:
+            try:
+                filters.item(t, value)
+            except KeyError:
+                known = ", ".join(i.suffix for i in filters.ITEMS[t])
+                raise _BadRequest(f"unknown {name} filter {value!r} (known: {known})") from None
+        checked[t] = value
+    with portal.lock:
+        user = portal.user_state(portal.options.user)
+        for t, value in checked.items():
+            if t is ExportType.PRODUCTS:
+                user.products_grid_filter = value
+            else:
+                user.lists[t].filter = value
+                user.lists[t].page_index = 0
+        return user.as_json(portal.options.filter_prefix)
 
 
 def _records(

@@ -93,7 +93,7 @@ def customers_pdf(sim: SimServer) -> bytes:
     with portal.lock:
         records = list(portal.dataset.records(C))
         fingerprint = portal.dataset.fingerprint
-    return sim.cache.get(C, fingerprint, records, portal.export_view()).read_bytes()
+    return sim.cache.get(C, fingerprint, records, portal.full_view()).read_bytes()
 
 
 def job_for(exporter: FileExporter, db: Database, workdir: Path) -> tuple[SyncJob, list[FailedRun]]:
@@ -243,7 +243,7 @@ async def test_a_rejected_export_has_the_apply_s_row_only(
     with portal.lock:
         records = list(portal.dataset.records(C))
         fingerprint = portal.dataset.fingerprint
-    empty = sim.cache.get(C, fingerprint, records, portal.export_view(), Selection(empty=True))
+    empty = sim.cache.get(C, fingerprint, records, portal.full_view(), Selection(empty=True))
     workdir = tmp_path / "downloads"
     job, recorded = job_for(FileExporter(empty.read_bytes()), db, workdir)
     with pytest.raises(GuardRejected, match="empty export"):

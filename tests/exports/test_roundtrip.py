@@ -24,8 +24,10 @@ from archid.sim.font import load_font
 from archid.sim.layouts import (
     EPOCHS,
     FULL_VIEW,
+    PRODUCTS_GRID_FILTER,
     ExportView,
     build_grid,
+    default_hidden,
     expected_records,
     file_name,
     format_int,
@@ -137,7 +139,7 @@ def test_an_epoch_switch_between_two_exports_gives_the_same_records(dataset: Dat
 
 
 def test_invoices_without_the_order_column_leave_it_unread(dataset: Dataset) -> None:
-    view = ExportView(invoices_order_column=False)
+    view = ExportView(hidden=frozenset({"ID VENDITE"}))
     stats = ParseStats()
     parsed = parse_records(
         ExportType.INVOICES, export_bytes(dataset, ExportType.INVOICES, view), stats
@@ -150,7 +152,9 @@ def test_invoices_without_the_order_column_leave_it_unread(dataset: Dataset) -> 
 
 
 def test_a_fresh_products_session_fails_naming_hidden_columns(dataset: Dataset) -> None:
-    data = export_bytes(dataset, ExportType.PRODUCTS, ExportView(products_all_columns=False))
+    data = export_bytes(
+        dataset, ExportType.PRODUCTS, ExportView(hidden=default_hidden(ExportType.PRODUCTS))
+    )
     with pytest.raises(
         MissingHeader, match=r"'ID GRUPPO DI PRODOTTI'.*'CREATO DA:'.*column chooser"
     ):
@@ -159,11 +163,14 @@ def test_a_fresh_products_session_fails_naming_hidden_columns(dataset: Dataset) 
 
 @pytest.mark.parametrize(
     "view",
-    [ExportView(orders_all=False), ExportView(products_filter=True)],
-    ids=["open-orders", "saved-products-filter"],
+    [
+        ExportView(filter="ListViewSalesTableOrdersThisMonth"),
+        ExportView(filter=PRODUCTS_GRID_FILTER),
+    ],
+    ids=["orders-this-month", "saved-products-filter"],
 )
 def test_other_views_parse_to_their_truth(dataset: Dataset, view: ExportView) -> None:
-    t = ExportType.ORDERS if not view.orders_all else ExportType.PRODUCTS
+    t = ExportType.PRODUCTS if view.filter == PRODUCTS_GRID_FILTER else ExportType.ORDERS
     parsed = parse_records(t, export_bytes(dataset, t, view))
     assert_same(parsed, expected_records(t, dataset.records(t), view))
 

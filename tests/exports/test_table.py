@@ -16,7 +16,7 @@ from archid.records import ExportType
 from archid.sim.dataset import Dataset
 from archid.sim.font import load_font
 from archid.sim.grid import Column, Grid
-from archid.sim.layouts import ExportView, build_grid, pages
+from archid.sim.layouts import ExportView, build_grid, default_hidden, pages
 from archid.sim.pdfwriter import write_grid_pdf
 from tests.exports.handmade import Cell, GridPage, GridStyle, cycle_pages, grid_pdf, pdf_file
 from tests.exports.variants import VARIANTS, plan_variant, render_variant
@@ -91,8 +91,8 @@ def test_wrapped_cells_stay_in_their_row() -> None:
         (ExportType.DDT, ExportView(), 7),
         (ExportType.CUSTOMERS, ExportView(layout="2026-01"), 8),
         (ExportType.CUSTOMERS, ExportView(), 9),
-        (ExportType.PRODUCTS, ExportView(products_all_columns=False), 5),
-        (ExportType.INVOICES, ExportView(invoices_order_column=False), 7),
+        (ExportType.PRODUCTS, ExportView(hidden=default_hidden(ExportType.PRODUCTS)), 5),
+        (ExportType.INVOICES, ExportView(hidden=frozenset({"ID VENDITE"})), 7),
     ],
 )
 def test_portal_exports_headers_and_rows(

@@ -7,13 +7,14 @@ import logging
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from archid.config import load_config
 from archid.portal.budget import LoginBudget, default_ledger_path
-from archid.portal.cookies import AUTH_COOKIE, SESSION_COOKIE, SessionCookies
+from archid.portal.cookies import SessionCookies
 from archid.portal.session import AsyncPortal
 from archid.records import ExportType
 from archid.sim.server import SimServer
@@ -31,10 +32,14 @@ def export_process(config: Path, out: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+#: the cookies that carry the session (spec v3): the others hold a user name or 6 characters
+SECRET_COOKIES = ("ASP.NET_SessionId", "Login")
+
+
 def cookie_values(path: Path) -> list[str]:
     """The secret cookies' values (the user-name cookie holds only the user name)."""
     cookies = json.loads(path.read_text())["cookies"]
-    return [str(c["value"]) for c in cookies if c["name"] in (AUTH_COOKIE, SESSION_COOKIE)]
+    return [str(c["value"]) for c in cookies if c["name"] in SECRET_COOKIES]
 
 
 def test_six_export_processes_cost_one_login(
@@ -56,10 +61,7 @@ def test_six_export_processes_cost_one_login(
     assert LoginBudget(ledger, 10).used() == 1
     # The cookies are secrets: no process printed them.
     values = cookie_values(session)
-    assert {c["name"] for c in json.loads(session.read_text())["cookies"]} >= {
-        AUTH_COOKIE,
-        SESSION_COOKIE,
-    }
+    assert {c["name"] for c in json.loads(session.read_text())["cookies"]} >= set(SECRET_COOKIES)
     assert values and not [v for v in values for text in outputs if v in text]
     assert not list(config_file.parent.glob(".portal-session.json.*")), "temporary file left"
 
@@ -95,14 +97,39 @@ async def test_a_session_the_portal_dropped_costs_one_login_then_is_reused(
 
 
 def saved(path: Path, portal: str = "http://sim/", user: str = "agent") -> SessionCookies:
+    """A session as the portal gives it: session cookies with no expiry at all."""
     cookies = SessionCookies(path, portal=portal, user=user)
     cookies.save(
         [
-            {"name": SESSION_COOKIE, "value": "S" * 24, "path": "/"},
-            {"name": AUTH_COOKIE, "value": "A" * 64, "path": "/", "expiry": 4_000_000_000},
+            {"name": "ASP.NET_SessionId", "value": "S" * 24, "path": "/", "httpOnly": True},
+            {"name": "Login", "value": "A" * 350, "path": "/", "httpOnly": True},
         ]
     )
     return cookies
+
+
+def test_a_session_is_held_while_used_within_the_idle_time(tmp_path: Path) -> None:
+    """Never judged by cookie names or expiry: by the last page loaded under them."""
+    path = tmp_path / "portal-session.json"
+    moment = [1_000_000.0]
+
+    def clock() -> datetime:
+        return datetime.fromtimestamp(moment[0], UTC)
+
+    cookies = SessionCookies(path, portal="p", user="u", now=clock, idle=1200)
+    assert not cookies.valid(), "no cookies, no session"
+    cookies.save([{"name": "anything", "value": "x"}])
+    moment[0] += 1199
+    assert cookies.valid()
+    # A restart reads the time of the last page with the cookies.
+    assert SessionCookies(path, portal="p", user="u", now=clock, idle=1200).valid()
+    moment[0] += 2
+    assert not cookies.valid(), "idle past session_idle: the portal has ended it"
+    assert not SessionCookies(path, portal="p", user="u", now=clock, idle=1200).valid()
+    cookies.save([{"name": "anything", "value": "y"}])
+    assert cookies.valid(), "a page loaded under the cookies starts the idle time again"
+    cookies.clear()
+    assert not cookies.valid()
 
 
 def test_the_file_is_private_and_reused_only_by_its_portal_and_user(tmp_path: Path) -> None:
@@ -131,7 +158,14 @@ def test_a_file_others_may_read_is_not_trusted(
 
 @pytest.mark.parametrize(
     "content",
-    ["{not json", '{"format": 99}', '{"format": 1, "portal": "", "user": "", "cookies": 5}'],
+    [
+        "{not json",
+        '{"format": 99}',
+        '{"format": 2, "portal": "", "user": "", "used": 1, "cookies": 5}',
+        '{"format": 2, "portal": "", "user": "", "used": "x", "cookies": []}',
+        # spec v2's file, judged by .ASPXAUTH: not trusted, one login makes a new one
+        '{"format": 1, "portal": "", "user": "", "cookies": [{"name": "a", "value": "b"}]}',
+    ],
 )
 def test_a_damaged_file_means_no_session(tmp_path: Path, content: str) -> None:
     path = tmp_path / "portal-session.json"

@@ -74,6 +74,7 @@ class Ending(enum.Enum):
     """What a fault leads to, as ``docs/portal.md`` says."""
 
     RETRIED = "retried"  # one failed attempt, then the retry syncs
+    CLIENT = "exported again"  # the client exports again at once: one run, no failure
     DEAD_LETTER = "dead letter"  # every attempt failed: a dead letter
     REJECTED = "rejected"  # the store's guard refused the export (no retry)
     WARNINGS = "warnings"  # synced; the run's warnings name the bad cells
@@ -114,18 +115,27 @@ TRANSIENT: dict[FaultKind, tuple[str, str, dict[str, Any], tuple[ExportType, ...
     K.TRUNCATED_PDF: ("InvalidDownload", "download", {}, (T.PRICES,)),
     K.NON_PDF: ("InvalidDownload", "download", {}, (T.ORDERS,)),
     K.ZERO_BYTES: ("InvalidDownload", "download", {}, (T.DDT,)),
+    K.CUT_BODY: ("InvalidDownload", "download", {"keep": 0.4}, (T.INVOICES,)),
 }
+
+#: faults the client deals with inside one export when they fire once: a bad
+#: or interrupted download is exported again at once, an answer that lands on
+#: the login page logs in once and exports again
+IN_THE_CLIENT = {K.TRUNCATED_PDF, K.NON_PDF, K.ZERO_BYTES, K.CUT_BODY, K.LOGIN_REDIRECT}
 
 
 def _cases() -> list[Case]:
     cases = []
     for kind, (error, stage, spec, persisting) in TRANSIENT.items():
+        once = Ending.CLIENT if kind in IN_THE_CLIENT else Ending.RETRIED
         for t in T:
-            endings = [Ending.RETRIED] if t not in persisting or kind is K.HTTP_500 else []
+            endings = [once] if t not in persisting or kind is K.HTTP_500 else []
             if t in persisting:
                 endings.append(Ending.DEAD_LETTER)
             cases += [Case(kind, t, ending, error, stage, spec) for ending in endings]
     for t in T:
+        # Persisting, it would spend a login per attempt: once only.
+        cases.append(Case(K.LOGIN_REDIRECT, t, Ending.CLIENT, "", ""))
         cases.append(Case(K.SHRUNKEN_EXPORT, t, Ending.REJECTED, "ExportRejected", "apply"))
         cases.append(Case(K.EMPTY_EXPORT, t, Ending.REJECTED, "ExportRejected", "apply"))
         bad = {"column": BAD_CELLS[t], "rows": 2}
@@ -136,7 +146,7 @@ def _cases() -> list[Case]:
 CASES = _cases()
 
 #: the faults after which the client replaces its browser (its state is unknown)
-NEW_BROWSER = {K.HANG, K.SLOW_DOWNLOAD, K.TRUNCATED_PDF, K.NON_PDF, K.ZERO_BYTES}
+NEW_BROWSER = {K.HANG, K.SLOW_DOWNLOAD}
 
 
 @dataclass
@@ -303,6 +313,7 @@ def test_a_fault_ends_as_documented(fresh: Mirror, case: Case) -> None:
     before = mirror.snapshot()
     held = _records(mirror.daemon.database, case.type)
     browsers = set(mirror.daemon.browsers())
+    logins_before = mirror.sim.portal.logins_today()
     mirror.sim.portal.faults.arm(case.arm())
 
     result = mirror.sync(case.type)
@@ -317,6 +328,14 @@ def test_a_fault_ends_as_documented(fresh: Mirror, case: Case) -> None:
         mirror.converged(case.type)
         if case.fault in NEW_BROWSER:
             assert browsers and not browsers & set(mirror.daemon.browsers())
+    elif case.ending is Ending.CLIENT:
+        assert result["outcome"] == "ok", result
+        (ok,) = mirror.runs(before.run, 1)
+        assert ok["outcome"] == "ok" and ok["id"] == result["run"]
+        assert mirror.feed_runs(before.seq) <= {ok["id"]}
+        mirror.converged(case.type)
+        logins = mirror.sim.portal.logins_today() - logins_before
+        assert logins == (1 if case.fault is K.LOGIN_REDIRECT else 0), logins
     elif case.ending is Ending.DEAD_LETTER:
         assert result["outcome"] == "dead_letter", result
         assert result["error"].startswith(case.error), result

@@ -21,11 +21,14 @@ from archid.sim.layouts import (
     FULL_VIEW,
     ExportView,
     build_grid,
+    default_hidden,
     expected_records,
     file_name,
+    headers,
     printed_sum,
     tracking_cell,
     truth_json,
+    unread_fields,
 )
 from archid.sim.pdfwriter import LINE_HEIGHT, ROW_HEIGHT, WriteStats, write_grid_pdf
 from tests.conftest import SIM_SCALE, SIM_SEED
@@ -41,7 +44,8 @@ from tests.spec_layouts import (
 )
 
 JANUARY = ExportView(layout="2026-01")
-FRESH = ExportView(products_all_columns=False, invoices_order_column=False)
+#: a fresh ``2026-03`` session's products (18 columns) and invoices without ID VENDITE
+FRESH = ExportView(hidden=default_hidden(ExportType.PRODUCTS) | {"ID VENDITE"})
 #: seconds one export of scale 1 may take to build and write (the README says about one)
 EXPORT_BUDGET_S = 3.0
 
@@ -528,11 +532,22 @@ def test_truth_json_is_the_expected_records(dataset: Dataset) -> None:
 
 
 def test_saved_filters_select_records(dataset: Dataset) -> None:
-    open_only = expected_records(
-        ExportType.ORDERS, dataset.records(ExportType.ORDERS), ExportView(orders_all=False)
-    )
+    entered = ExportView(filter="ListViewSalesTableOrdersEntered")
+    open_only = expected_records(ExportType.ORDERS, dataset.records(ExportType.ORDERS), entered)
     assert 0 < len(open_only) < dataset.count(ExportType.ORDERS)
     assert all(isinstance(o, Order) and o.sales_status == "Ordine aperto" for o in open_only)
+
+
+def test_hidden_columns_leave_the_export_and_extras_join_it() -> None:
+    hidden = ExportView(hidden=frozenset({"SCADENZA", "CHIUSO", "IMPORTO RIMANENTE MST"}))
+    printed = headers(ExportType.INVOICES, hidden)
+    assert ["ID VENDITE"] in printed and not any("SCADENZA" in page for page in printed)
+    extra = ExportView(extra=("GIORNI DI ESCLUSIVITÀ RIMANENTI", "FINE ESCLUSIVA"))
+    pages_with_extra = headers(ExportType.CUSTOMERS, extra)
+    assert pages_with_extra[:-1] == headers(ExportType.CUSTOMERS)
+    assert pages_with_extra[-1] == ["GIORNI DI ESCLUSIVITÀ RIMANENTI", "FINE ESCLUSIVA"]
+    # a hidden optional column's field is unread; the truth stays the full view
+    assert unread_fields(ExportType.INVOICES, hidden) >= {"due_date", "closed_on"}
 
 
 # -- the English locale -------------------------------------------------------------------

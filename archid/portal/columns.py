@@ -1,0 +1,217 @@
+"""Columns a session hides: switched on in the grid's customization dialog.
+
+Which columns a grid shows is reset for every new session, and a new
+session hides many (spec v3, "Columns": 40 of 63 orders columns, invoices'
+ID VENDITE, 18 to 22 product columns); an export holds only the shown
+ones. Before an export, every column archid reads (the columns of
+``archid/exports/<type>.py`` that feed a field) that the grid's client
+object reports hidden (``GetColumn(i).visible`` false) is switched on:
+the customization dialog is opened by a real right click on a header cell
+and its "Show Customization Dialog" item (``ShowCustomizationDialog()``
+when no such item shows), its "Column Chooser" tab chosen, the eye of
+each column clicked (item ``…_3_drag_C<i>``, ``i`` the ``GetColumn``
+index; the caption as a fallback), then Apply, which stays disabled unless
+the eyes got real clicks. The grid then reports every such column shown,
+or the export stops with :class:`UnexpectedPage`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+
+from archid.exports import SPECS
+from archid.exports.parse import normalise_header
+from archid.portal.errors import UnexpectedPage
+from archid.portal.page import GRID_JS, Page
+from archid.portal.texts import APPLY, CLOSE, COLUMN_CHOOSER, SHOW_CUSTOMIZATION, reads_any
+from archid.records import ExportType
+
+_COLUMNS_JS = (
+    GRID_JS
+    + """
+const grid = archidGrid();
+if (!grid) { return null; }
+const out = [];
+const count = typeof grid.GetColumnCount === 'function' ? grid.GetColumnCount() : 0;
+for (let i = 0; i < count; i++) {
+  const c = grid.GetColumn(i);
+  if (c) { out.push({index: i, field: String(c.fieldName || ''),
+                     caption: String(c.caption || ''), visible: !!c.visible}); }
+}
+return out;
+"""
+)
+
+_OPEN_BY_API_JS = GRID_JS + "const g = archidGrid(); if (g) { g.ShowCustomizationDialog(); }"
+
+_DIALOG = "[id*='DXCDWindow']"
+
+
+@dataclass(frozen=True, slots=True)
+class GridColumn:
+    """One column as the grid's client object reports it."""
+
+    index: int
+    field: str
+    caption: str
+    visible: bool
+
+
+def needed_headers(export_type: ExportType) -> frozenset[str]:
+    """The normalised headers of the columns archid reads for ``export_type``."""
+    return frozenset(
+        normalise_header(column.header)
+        for column in SPECS[export_type].columns
+        if column.field is not None
+    )
+
+
+class Columns:
+    """The grid's columns on one page, and the dialog that shows hidden ones."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def read(self) -> list[GridColumn]:
+        raw = self.page.js(_COLUMNS_JS)
+        if raw is None:
+            raise UnexpectedPage("the list has no grid", self.page.stage())
+        return [
+            GridColumn(int(c["index"]), str(c["field"]), str(c["caption"]), bool(c["visible"]))
+            for c in raw
+        ]
+
+    def hidden_needed(self, export_type: ExportType) -> list[GridColumn]:
+        wanted = needed_headers(export_type)
+        return [c for c in self.read() if not c.visible and normalise_header(c.caption) in wanted]
+
+    def show_needed(self, export_type: ExportType) -> int:
+        """Switch on every column archid reads that the session hides; how many were."""
+        hidden = self.hidden_needed(export_type)
+        if not hidden:
+            return 0
+        dialog = self._open_dialog()
+        self._choose_tab(dialog)
+        clicked = 0
+        for column in hidden:
+            eye = self._eye(dialog, column)
+            if eye is None:
+                continue
+            self.page.click(eye)
+            clicked += 1
+        if clicked:
+            self._apply(dialog)
+        self._close(dialog)
+        still = [c.caption for c in self.hidden_needed(export_type)]
+        if still:
+            raise UnexpectedPage(
+                f"the {export_type} grid still hides {', '.join(still)} after the column"
+                " chooser's Apply",
+                self.page.stage(),
+            )
+        return len(hidden)
+
+    # -- the dialog ------------------------------------------------------------------
+
+    def _dialog(self) -> WebElement | None:
+        for element in self.page.driver.find_elements(By.CSS_SELECTOR, _DIALOG):
+            if self.page.shown(element):
+                return element
+        return None
+
+    def _open_dialog(self) -> WebElement:
+        page = self.page
+        # A column's header cell (id ending _col<k>), not the command column's.
+        headers = [
+            cell
+            for cell in page.driver.find_elements(By.CSS_SELECTOR, "td[class*='dxgvHeader']")
+            if re.search(r"_col\d+$", cell.get_attribute("id") or "") and page.shown(cell)
+        ]
+        if headers:
+            page.context_click(headers[0])
+            items: list[WebElement] = []
+
+            def menu_item() -> bool:
+                items[:] = [
+                    e
+                    for e in page.elements_reading("a, span, li", SHOW_CUSTOMIZATION)
+                    if page.shown(e)
+                ]
+                return bool(items)
+
+            if page.wait_for(menu_item, 3.0):
+                page.click(items[-1])
+        if not page.wait_for(lambda: self._dialog() is not None, 3.0):
+            # The API is unreliable headless on the real portal: the fallback only.
+            page.js(_OPEN_BY_API_JS)
+        dialogs: list[WebElement] = []
+
+        def opened() -> bool:
+            found = self._dialog()
+            dialogs[:] = [found] if found is not None else []
+            return bool(dialogs)
+
+        if not page.wait_for(opened, page.timeout):
+            raise UnexpectedPage("the grid's customization dialog did not open", page.stage())
+        return dialogs[0]
+
+    def _choose_tab(self, dialog: WebElement) -> None:
+        page = self.page
+        tabs = [t for t in dialog.find_elements(By.CSS_SELECTOR, "[id$='_DXCDPageControl_T3T']")]
+        tabs += [
+            t
+            for t in dialog.find_elements(By.CSS_SELECTOR, "[id*='DXCDPageControl'] *")
+            if reads_any(t.get_attribute("textContent") or "", COLUMN_CHOOSER)
+        ]
+        for tab in tabs:
+            if page.shown(tab):
+                page.click(tab)
+                break
+        items = "[class*='CustDialogColumnItem']"
+        if not page.wait_for(
+            lambda: any(page.shown(e) for e in dialog.find_elements(By.CSS_SELECTOR, items)), 5.0
+        ):
+            raise UnexpectedPage("the column chooser lists no columns", page.stage())
+        page.wait_idle(filled=False)
+
+    def _eye(self, dialog: WebElement, column: GridColumn) -> WebElement | None:
+        page = self.page
+        for eye in dialog.find_elements(By.CSS_SELECTOR, f"[id$='_3_drag_C{column.index}Chk5_D']"):
+            if page.shown(eye):
+                return eye
+        wanted = normalise_header(column.caption)
+        for item in dialog.find_elements(By.CSS_SELECTOR, "[class*='CustDialogColumnItem']"):
+            if normalise_header(item.get_attribute("textContent") or "") != wanted:
+                continue
+            for eye in item.find_elements(By.CSS_SELECTOR, "[class*='ColumnHide']"):
+                if page.shown(eye):
+                    return eye
+        return None
+
+    def _apply(self, dialog: WebElement) -> None:
+        if not self._press(dialog, "_DXCDWindow_DXCBtn201", APPLY):
+            raise UnexpectedPage("the column chooser has no Apply button", self.page.stage())
+
+    def _close(self, dialog: WebElement) -> None:
+        if self._dialog() is not None:
+            self._press(dialog, "_DXCDWindow_DXCBtn0", CLOSE)
+
+    def _press(self, dialog: WebElement, id_suffix: str, texts: tuple[str, ...]) -> bool:
+        """Click the dialog's shown button with this id ending (spec v3) or text."""
+        page = self.page
+        buttons = dialog.find_elements(By.CSS_SELECTOR, f"[id$='{id_suffix}']")
+        buttons += [
+            b
+            for b in dialog.find_elements(By.CSS_SELECTOR, "a, button, div[id*='DXCBtn']")
+            if reads_any(b.get_attribute("textContent") or "", texts)
+        ]
+        for button in buttons:
+            if page.shown(button):
+                page.click(button)
+                page.wait_idle(filled=False)
+                return True
+        return False
