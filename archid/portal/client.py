@@ -26,7 +26,6 @@ Guarantees of :class:`PortalClient`:
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 import tempfile
@@ -77,7 +76,6 @@ from archid.portal.texts import (
     EXPORT_PDF,
     GET_PDF,
     LOGIN_BUTTON,
-    REQUESTED_OBJECTS,
     reads_any,
 )
 from archid.records import ExportType
@@ -108,15 +106,10 @@ const popup = m ? document.getElementById(m[1] + 'DXME' + m[2] + '_') : null;
 return nested.concat(popup ? Array.from(popup.querySelectorAll('a')) : []);
 """
 
-#: a look at the page through DevTools while the export's POST may be pending
-_DOWNLOAD_LOOK_JS = (
-    "({url: document.URL, requested: !!document.body && document.body.innerText.includes(%s)})"
-)
-
 #: the navigation has replaced the document that was marked before it
 _ARRIVED_JS = "return !window.archidLeaving && document.readyState !== 'loading';"
 
-#: seconds between looks at the page while a download is awaited
+#: seconds between looks at the browser's events while a download is awaited
 _LOOK_EVERY = 1.0
 #: interrupted downloads clicked again at once before the export fails
 _INTERRUPTED_RETRIES = 2
@@ -638,7 +631,6 @@ class PortalClient:
         deadline = time.monotonic() + self.timeouts.download
         interrupted = 0
         flakes = 0
-        next_look = time.monotonic() + _LOOK_EVERY
         while time.monotonic() < deadline:
             download = devtools.wait(min(_LOOK_EVERY, max(0.0, deadline - time.monotonic())))
             failure: InvalidDownload | None = None
@@ -665,23 +657,29 @@ class PortalClient:
                 log.warning("%s: exporting again at once", failure)
                 self._again(folder)
                 continue
-            if download is None and time.monotonic() >= next_look:
-                next_look = time.monotonic() + _LOOK_EVERY
-                state = devtools.evaluate(_DOWNLOAD_LOOK_JS % json.dumps(REQUESTED_OBJECTS))
-                if isinstance(state, dict):
-                    if "login.aspx" in str(state.get("url", "")).lower():
-                        raise SessionExpired(
-                            "the portal answered the export with the login page", Stage.DOWNLOAD
-                        )
-                    if state.get("requested") and export_type is ExportType.DDT and not flakes:
-                        # Known flake of the DDT list: a second click after a pause works.
-                        flakes += 1
-                        time.sleep(self.timeouts.flake_pause)
-                        self._after_flake(export_type)
-                        self._again(folder)
-                        continue
-                    if state.get("requested"):
-                        raise ExportRejected(REQUESTED_OBJECTS, Stage.DOWNLOAD)
+            answered = devtools.navigated
+            if download is None and answered is not None:
+                # A page came instead of the file: chromedriver is free again.
+                if "login.aspx" in answered.lower():
+                    raise SessionExpired(
+                        "the portal answered the export with the login page", Stage.DOWNLOAD
+                    )
+                page = self._page()
+                page.wait_idle(filled=False)
+                seen = page.look()
+                if seen.requested_objects and export_type is ExportType.DDT and not flakes:
+                    # Known flake of the DDT list: a second click after a pause works.
+                    flakes += 1
+                    time.sleep(self.timeouts.flake_pause)
+                    self._after_flake(export_type)
+                    self._again(folder)
+                    continue
+                page.check(base_url=self.base_url)
+                shown = seen.title or seen.text[:80] or answered
+                raise ExportRejected(
+                    f"the portal answered the export with a page ({shown!r}), not a file",
+                    Stage.DOWNLOAD,
+                )
         raise ExportTimeout(f"the {export_type} download did not finish in time", Stage.DOWNLOAD)
 
     def _again(self, folder: Path) -> None:

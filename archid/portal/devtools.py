@@ -1,5 +1,5 @@
-"""A DevTools connection of archid's own: the browser's download state, and a look at
-the page that never waits for a navigation.
+"""A DevTools connection of archid's own: the browser's download state, and whether the
+page answered instead of a file.
 
 A download that fails (a body cut short, a connection reset) is known to
 Chromium at once, but not to a program that only watches the download
@@ -18,11 +18,11 @@ the finished file to the name the server gave.
 
 chromedriver answers no command while a navigation is pending, and the
 export's click is one: a POST that the server answers only when it has
-rendered the file (up to minutes on the real portal). While it runs, the
-page is looked at through this connection's own session on the page
-(``Runtime.evaluate``), which sees the current document at once, so that
-a redirect to the login page or the DDT flake's text is known as soon as
-it shows.
+rendered the file (up to minutes on the real portal); the page itself
+answers no script meanwhile either. So the page's own events tell what the
+answer was: ``Page.frameNavigated`` of the main frame means a page came
+instead of a file (the login page: the session ended; the DDT flake), and
+only then is the page looked at, through chromedriver, free again.
 
 Blocking, like the rest of the client; one connection per browser, used by
 one thread. Its failures leave as :class:`~archid.portal.errors.BrowserFailure`.
@@ -92,32 +92,26 @@ class DevTools:
                 Stage.BROWSER,
             ) from exc
         self._page_session: str | None = None
+        #: the address the page's main frame committed to since :meth:`arm`, if any
+        self.navigated: str | None = None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._socket.close()
 
     def arm(self, folder: Path) -> None:
-        """Send the following downloads into ``folder``, with events; forget earlier ones."""
-        self._downloads.clear()
-        self._order.clear()
+        """Send the following downloads into ``folder``, with events; forget earlier ones
+        and earlier navigations. Call it while no navigation is pending."""
+        self._page()
         self._command(
             "Browser.setDownloadBehavior",
             {"behavior": "allowAndName", "downloadPath": str(folder), "eventsEnabled": True},
         )
-
-    def evaluate(self, expression: str) -> Any:
-        """The value of ``expression`` in the page's current document, without waiting
-        for a pending navigation; ``None`` when it throws or no document answers."""
-        session = self._page()
-        reply = self._command(
-            "Runtime.evaluate",
-            {"expression": expression, "returnByValue": True, "timeout": 2000},
-            session=session,
-        )
-        if "exceptionDetails" in reply:
-            return None
-        return reply.get("result", {}).get("value")
+        # Only now: the events queued before the command's reply (a page
+        # loaded before the click) have been read on the way to it.
+        self._downloads.clear()
+        self._order.clear()
+        self.navigated = None
 
     def _page(self) -> str:
         """Our session on the browser's page (attached once, flattened)."""
@@ -130,6 +124,7 @@ class DevTools:
                 "Target.attachToTarget", {"targetId": page["targetId"], "flatten": True}
             )
             self._page_session = str(attached["sessionId"])
+            self._command("Page.enable", {}, session=self._page_session)
         return self._page_session
 
     def latest(self) -> Download | None:
@@ -139,13 +134,16 @@ class DevTools:
     def wait(self, seconds: float) -> Download | None:
         """Read the browser's events for up to ``seconds``; the latest download then.
 
-        Returns early when the latest download has finished.
+        Returns early when the latest download has finished, or when the page
+        committed a navigation (:attr:`navigated`): the answer was a page, not
+        a file.
         """
         deadline = time.monotonic() + seconds
         while True:
             left = deadline - time.monotonic()
             latest = self.latest()
-            if left <= 0 or (latest is not None and latest.finished):
+            done = latest is not None and latest.finished
+            if left <= 0 or done or self.navigated is not None:
                 return latest
             message = self._receive(left)
             if message is not None:
@@ -203,6 +201,11 @@ class DevTools:
     def _take(self, message: dict[str, Any]) -> None:
         method = message.get("method")
         params = message.get("params") or {}
+        if method == "Page.frameNavigated":
+            frame = params.get("frame") or {}
+            if not frame.get("parentId") and isinstance(frame.get("url"), str):
+                self.navigated = frame["url"]
+            return
         guid = params.get("guid")
         if not isinstance(guid, str):
             return
