@@ -551,8 +551,8 @@ class PortalClient:
 
     def _open_list(self, export_type: ExportType) -> AgentChoice | None:
         """Load ``export_type``'s list, ready to export everything; the agent's filter."""
+        page = self._page()  # starts the browser if none runs (its own stage)
         self._stage = Stage.PAGE_LOAD
-        page = self._page()
         self._get(urljoin(self.base_url, LIST_VIEWS[export_type] + "/"))
         page.wait_idle(filled=False)
         seen = page.require_list(f"the {export_type} list")
@@ -741,7 +741,12 @@ class PortalClient:
             if "net::ERR_" not in (exc.msg or ""):
                 raise
             raise PortalUnavailable(f"could not load {url}: {exc.msg}", stage) from exc
-        if not page.wait_for(lambda: bool(page.js(_ARRIVED_JS)), self.timeouts.page):
+        try:
+            arrived = page.wait_for(lambda: bool(page.js(_ARRIVED_JS)), self.timeouts.page)
+        except TimeoutException as exc:
+            # chromedriver's own limit on the pending navigation
+            raise ExportTimeout(f"{url} did not load in time", stage) from exc
+        if not arrived:
             raise ExportTimeout(f"{url} did not load in time", stage)
         page.check(login=login, base_url=self.base_url)
 

@@ -199,9 +199,16 @@ def test_a_file_system_that_turns_read_only_is_said_as_such_and_nothing_is_lost(
         # open database, as ext4 with errors=remount-ro does.
         Path(f"/sys/fs/ext4/{device}/trigger_fs_error").write_text("1\n")
         sim.portal.dataset.mutate(CUSTOMERS, 11, 3)
+        # A state write may meet the read-only disk first; the test waits for a sync.
         daemon.wait_until(
-            lambda: "database read-only" in daemon.log(), 60, "a sync to find the disk read-only"
+            lambda: any(
+                "sync failed" in line and "DatabaseReadOnly" in line
+                for line in daemon.log().splitlines()
+            ),
+            60,
+            "a sync to find the disk read-only",
         )
+        assert "database read-only" in daemon.log()
         daemon.drained()
         daemon.receive(lambda m: m == "WATCHDOG=1", 5, "watchdog pings while read-only")
         assert daemon.process.poll() is None
