@@ -136,9 +136,22 @@ if (g && typeof g.GotoPage === 'function') { g.GotoPage(arguments[0]); }
 """
 )
 
+# The combo's client object: the window property named by its id (DevExpress's
+# habit), else the one whose GetValue() is what the combo's value input holds.
 _SET_VALUE_JS = """
-const client = window[arguments[0]];
-if (!client || typeof client.SetValue !== 'function') { return false; }
+const settable = (v) => v && typeof v === 'object' && typeof v.SetValue === 'function'
+  && typeof v.GetValue === 'function';
+let client = window[arguments[0]];
+if (!settable(client)) {
+  client = null;
+  for (const key of Object.keys(window)) {
+    let v;
+    try { v = window[key]; } catch (e) { continue; }
+    try { if (settable(v) && String(v.GetValue()) === arguments[2]) { client = v; break; } }
+    catch (e) { }
+  }
+}
+if (!client) { return false; }
 client.SetValue(arguments[1]);
 return true;
 """
@@ -231,7 +244,9 @@ class Filters:
             combo = self._combo(choice.type)
             if combo is None:
                 return
-            if combo.value != choice.value and self.page.js(_SET_VALUE_JS, combo.id, choice.value):
+            if combo.value != choice.value and self.page.js(
+                _SET_VALUE_JS, combo.id, choice.value, combo.value
+            ):
                 self.page.wait_idle(filled=False)
             again = self._combo(choice.type)
             if again is None or again.value != choice.value:
@@ -307,7 +322,7 @@ class Filters:
         prefix = combo.value[: len(combo.value) - len(spec_suffix)] if spec_suffix else ""
         if not prefix:
             return
-        if self.page.js(_SET_VALUE_JS, combo.id, prefix + suffix):
+        if self.page.js(_SET_VALUE_JS, combo.id, prefix + suffix, combo.value):
             self.page.wait_idle(filled=False)
 
 

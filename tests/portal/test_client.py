@@ -191,6 +191,30 @@ async def test_ddt_and_invoices_empty_first_load_is_refreshed_with_real_clicks(
     assert saved_filters(sim)["ddt"] == "ListViewPackingSlipsAll"
 
 
+async def test_the_agents_filter_is_put_back_whatever_the_combos_object_is_named(
+    sim: SimServer, make_portal: Callable[..., AsyncPortal], tmp_path: Path
+) -> None:
+    """The spec names the combo's GetValue and SetValue, not where its object lives."""
+    api(sim, "POST", "saved-filters", {"invoices": "open_invoices"})
+    async with make_portal() as portal:
+        await portal.export(ExportType.CUSTOMERS, tmp_path)
+        client = portal._client
+        assert client is not None
+
+        def export_with_the_object_renamed() -> None:
+            choice = client._open_list(ExportType.INVOICES)
+            assert choice is not None and choice.value.endswith("open_invoices")
+            client._page().js(
+                "for (const el of document.querySelectorAll('[id$=\"_Cb\"]')) {"
+                " if (window[el.id]) { window['renamed_' + el.id.length] = window[el.id];"
+                " delete window[el.id]; } }"
+            )
+            client._put_back(choice)
+
+        await trio.to_thread.run_sync(export_with_the_object_renamed)
+    assert saved_filters(sim)["invoices"] == "open_invoices"
+
+
 async def test_a_session_ended_between_two_exports_costs_one_login(
     sim: SimServer, portal: AsyncPortal, tmp_path: Path
 ) -> None:
