@@ -562,7 +562,8 @@ class PortalClient:
         if not seen.grid and export_type is ExportType.CUSTOMERS:
             filters.show_customers_list()
             page.wait_idle(filled=False)
-        if not page.look().grid:
+            seen = page.look()
+        if not seen.grid:
             raise UnexpectedPage(f"the {export_type} list shows no grid", Stage.PAGE_LOAD)
         refresh = False
         if export_type in EMPTY_AFTER_LOAD:

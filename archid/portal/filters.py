@@ -31,7 +31,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
 from archid.portal.errors import PortalError, UnexpectedPage
-from archid.portal.page import GRID_JS, Page
+from archid.portal.page import FIND_JS, GRID_JS, Page
 from archid.portal.texts import CUSTOMERS_VIEW, reads_any
 from archid.records import ExportType
 
@@ -138,23 +138,20 @@ if (g && typeof g.GotoPage === 'function') { g.GotoPage(arguments[0]); }
 
 # The combo's client object: the window property named by its id (DevExpress's
 # habit), else the one whose GetValue() is what the combo's value input holds.
-_SET_VALUE_JS = """
+_SET_VALUE_JS = (
+    FIND_JS
+    + """
 const settable = (v) => v && typeof v === 'object' && typeof v.SetValue === 'function'
   && typeof v.GetValue === 'function';
 let client = window[arguments[0]];
 if (!settable(client)) {
-  client = null;
-  for (const key of Object.keys(window)) {
-    let v;
-    try { v = window[key]; } catch (e) { continue; }
-    try { if (settable(v) && String(v.GetValue()) === arguments[2]) { client = v; break; } }
-    catch (e) { }
-  }
+  client = archidFind((v) => settable(v) && String(v.GetValue()) === arguments[2]);
 }
 if (!client) { return false; }
 client.SetValue(arguments[1]);
 return true;
 """
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,17 +40,30 @@ from archid.portal.errors import (
 from archid.portal.texts import REQUESTED_OBJECTS, SHOW_HIDDEN_ITEMS, reads_any
 
 #: JavaScript that defines ``archidGrid()``: the grid's client object, or null
-GRID_JS = """
-function archidGrid() {
+#: JavaScript that defines ``archidFind(test)``: the first ``window`` property that is
+#: an object passing ``test`` (DevExpress's client objects live there, named by
+#: ids archid does not rely on), or null
+FIND_JS = """
+function archidFind(test) {
   for (const key of Object.keys(window)) {
     let v;
     try { v = window[key]; } catch (e) { continue; }
-    if (v && typeof v === 'object' && typeof v.GetColumn === 'function'
-        && typeof v.GetRowValues === 'function') { return v; }
+    try { if (v && typeof v === 'object' && test(v)) { return v; } } catch (e) { }
   }
   return null;
 }
 """
+
+#: JavaScript that defines ``archidGrid()``: the grid's client object, or null
+GRID_JS = (
+    FIND_JS
+    + """
+function archidGrid() {
+  return archidFind((v) => typeof v.GetColumn === 'function'
+                           && typeof v.GetRowValues === 'function');
+}
+"""
+)
 
 _SHOWN_JS = """
 function archidShown(el) {
@@ -64,16 +77,13 @@ function archidShown(el) {
 # document is still loading (spec v3, "List view pages", Loading).
 _BUSY_JS = (
     _SHOWN_JS
+    + FIND_JS
     + """
 const panels = document.querySelectorAll(
   '.dxgvLoadingPanel_XafTheme, .dxlp, [id*="LPV"], [class*="LoadingPanel"]');
 for (const el of panels) { if (archidShown(el)) { return 'a loading panel'; } }
-for (const key of Object.keys(window)) {
-  let v;
-  try { v = window[key]; } catch (e) { continue; }
-  if (v && typeof v === 'object' && typeof v.InCallback === 'function') {
-    try { if (v.InCallback()) { return 'a control in callback'; } } catch (e) { }
-  }
+if (archidFind((v) => typeof v.InCallback === 'function' && v.InCallback())) {
+  return 'a control in callback';
 }
 return document.readyState === 'complete' ? '' : 'the document';
 """
