@@ -8,15 +8,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from archid import __version__
+from archid import __version__, exitstatus
 from archid.logs import VERBOSE_HELP
 from archid.logs import configure as configure_logging
 
 Handler = Callable[[argparse.Namespace], int]
-
-EX_OK = 0
-EX_USAGE = 64
-EX_INTERRUPTED = 130
 
 
 class UsageParser(argparse.ArgumentParser):
@@ -28,11 +24,21 @@ class UsageParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EX_USAGE, f"{self.prog}: error: {message}\n")
+        hint = ""
+        if message.startswith("unrecognized arguments:") and _GLOBAL_OPTIONS & set(
+            message.split(":", 1)[1].split()
+        ):
+            # ``archid check-config -v``: the global options come first.
+            hint = " (-v goes before the subcommand: archid -v COMMAND ...)"
+        self.exit(os.EX_USAGE, f"{self.prog}: error: {message}{hint}\n")
+
+
+#: options of ``archid`` itself, not of its subcommands
+_GLOBAL_OPTIONS = frozenset({"-v", "-vv", "-vvv", "--verbose"})
 
 
 def _run(args: argparse.Namespace) -> int:
-    from archid.daemon.main import run_daemon
+    from archid.app import run_daemon
 
     return run_daemon(args.config)
 
@@ -238,14 +244,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, so that a closed pipe shows while it can be handled
         return status
     except KeyboardInterrupt:
-        return EX_INTERRUPTED
+        return exitstatus.INTERRUPTED
     except BrokenPipeError:
         # Point stdout at /dev/null so that the interpreter's last flush of
         # what is still buffered does not fail (and print) again on the way out.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-        return EX_OK
+        return os.EX_OK
 
 
 def _command_in(argv: Sequence[str]) -> str:

@@ -1,6 +1,6 @@
 """``archid demo``: the real daemon keeping a mirror of the bundled simulator fresh.
 
-What runs is what ``archid run`` runs — :func:`archid.daemon.main.serve`
+What runs is what ``archid run`` runs — :func:`archid.app.serve`
 with its scheduler, worker, headless Chromium, parsers and SQLite store —
 against a simulated portal on a free loopback port, with a configuration
 written into a new state folder (kept afterwards, so the database can be
@@ -39,11 +39,13 @@ from typing import Any, TextIO
 
 import trio
 
+from archid import exitstatus
 from archid.config import MAX_SOCKET_PATH_BYTES, Config, ConfigError, load_config
 from archid.ctl.stages import STAGE_LABELS
 from archid.daemon.events import Event, EventBus, EventKind
 from archid.daemon.service import Daemon
 from archid.records import ExportType, Record, data_fields, record_key
+from archid.runs import Outcome
 from archid.sim.cache import ExportCache, default_cache_dir
 from archid.sim.dataset import Dataset
 from archid.sim.font import load_font
@@ -61,11 +63,6 @@ STAGGER = (
     ExportType.DDT,
     ExportType.PRODUCTS,
 )
-
-
-EX_FAILED = 1
-EX_USAGE = 64
-EX_INTERRUPTED = 130
 
 
 # -- what is shown -----------------------------------------------------------------
@@ -227,6 +224,8 @@ class SyncRow:
     store_run: int | None
     missing: int = 0
     portal: PortalChanges | None = None
+    #: the change check found the list as at its last full export: nothing exported
+    unchanged: bool = False
 
 
 class Rounds:
@@ -307,10 +306,10 @@ class Rounds:
             await self._maybe_next_round()
         elif kind is EventKind.FINISHED:
             self.daemon.pause(t)
-            self._finished(t, event.data)
+            self._finished(t, event.data, event.message)
             await self._maybe_next_round()
 
-    def _finished(self, t: ExportType, data: dict[str, Any]) -> None:
+    def _finished(self, t: ExportType, data: dict[str, Any], message: str) -> None:
         seconds = data.get("seconds") or {}
         row = SyncRow(
             type=t,
@@ -322,11 +321,18 @@ class Rounds:
             seconds=sum(float(seconds.get(s, 0.0)) for s in ("export", "parse", "apply")),
             store_run=data.get("store_run"),
             portal=self.changes.get(t) if self.round > 1 else None,
+            unchanged=data.get("outcome") is Outcome.UNCHANGED,
         )
         if row.store_run is not None:
             row.missing = self._missing(row.store_run)
         self.done[t] += 1
         self.rows.append(row)
+        if row.unchanged:
+            self.screen.line(
+                f"{t:<10} round {row.round}: unchanged since its last full export"
+                f" ({message}): not exported (check {row.seconds:.1f} s)"
+            )
+            return
         counts = {**data, "missing": row.missing}
         kinds = ("inserted", "updated", "deleted", "restored", "missing")
         changes = ", ".join(f"{counts[k]:,} {k}" for k in kinds if counts.get(k))
@@ -447,12 +453,12 @@ def run_demo(args: argparse.Namespace) -> int:
     for name in ("scale", "rounds", "every"):
         if not getattr(args, name) > 0:
             print(f"archid demo: --{name} must be above 0", file=sys.stderr)
-            return EX_USAGE
+            return os.EX_USAGE
     try:
         state_dir = _state_dir(args.state_dir)
     except ValueError as exc:
         print(f"archid demo: {exc}", file=sys.stderr)
-        return EX_USAGE
+        return os.EX_USAGE
     print(
         f"archid demo: the archid daemon keeping a SQLite mirror of a simulated portal\n"
         f"  generating the portal's data (scale {args.scale:g}, seed {args.seed})…",
@@ -470,7 +476,7 @@ def run_demo(args: argparse.Namespace) -> int:
         return _run(setup, args)
     except ConfigError as exc:  # a bug of the demo, not the user's doing
         print(f"archid demo: {exc}", file=sys.stderr)
-        return EX_FAILED
+        return exitstatus.FAILURE
     finally:
         server.close()
 
@@ -492,10 +498,13 @@ def _run(setup: Setup, args: argparse.Namespace) -> int:
         f"  portal    {setup.server.url}  ({counts})\n"
         f"            quirks as on the real portal: slow list pages; a session's first DDT "
         f"export may fail once, and the client clicks again after 5 s\n"
-        f"  login     {config.portal.username} (a real headless Chromium, one session)\n"
+        f"  login     {config.portal.username} (real headless Chromium: the schedule's session;"
+        f" people's requests get a second one)\n"
         f"  state     {setup.state_dir}  (config.toml, archid.sqlite3)\n"
         f"  schedule  every type every {args.every:g} s, the first syncs {args.every / 12:.1f} s "
-        f"apart; {args.rounds} round(s)\n",
+        f"apart; {args.rounds} round(s)\n"
+        f"  pauses    a type that finished its round is paused (archid ctl status shows it)"
+        f" until every type has, so each round syncs each type once\n",
         flush=True,
     )
     screen = Screen(sys.stdout)
@@ -510,7 +519,7 @@ def _run(setup: Setup, args: argparse.Namespace) -> int:
         trio.run(_follow_daemon, setup, args, screen, outcome)
     except StoreError as exc:
         print(f"archid demo: cannot use the database: {exc}", file=sys.stderr)
-        return EX_FAILED
+        return exitstatus.FAILURE
     finally:
         root.handlers = saved_handlers
     rounds: Rounds | None = outcome.get("rounds")
@@ -523,20 +532,20 @@ def _run(setup: Setup, args: argparse.Namespace) -> int:
     _print_query_hint(screen, config.database.path)
     if interrupted:
         print("archid demo: interrupted; the daemon stopped cleanly", file=sys.stderr)
-        return EX_INTERRUPTED
+        return exitstatus.INTERRUPTED
     if rounds is None:
-        return EX_FAILED
+        return exitstatus.FAILURE
     if rounds.failed:
         for t, message in rounds.failed.items():
             print(f"archid demo: {t} failed for good: {message}", file=sys.stderr)
-        return EX_FAILED
+        return exitstatus.FAILURE
     return 0
 
 
 async def _follow_daemon(
     setup: Setup, args: argparse.Namespace, screen: Screen, outcome: dict[str, Any]
 ) -> None:
-    from archid.daemon.main import serve
+    from archid.app import serve
 
     events = EventBus(buffer=4096)
     # Subscribed before the daemon starts, so that no event is missed.
@@ -571,7 +580,7 @@ async def _follow_daemon(
 def _print_tables(screen: Screen, rows: list[SyncRow]) -> None:
     header = (
         f"{'type':<10} {'records':>8} {'inserted':>9} {'updated':>8} {'deleted':>8} "
-        f"{'missing':>8} {'seconds':>8}"
+        f"{'missing':>8} {'busy s':>8}"
     )
     for number in sorted({row.round for row in rows}):
         chosen = [row for row in rows if row.round == number]
@@ -589,6 +598,10 @@ def _print_tables(screen: Screen, rows: list[SyncRow]) -> None:
                 f"{row.type:<10} {row.records:>8,} {row.inserted:>9,} {row.updated:>8,} "
                 f"{row.deleted:>8,} {row.missing:>8,} {row.seconds:>8.1f}"
             )
+            if row.unchanged:
+                line = (
+                    f"{row.type:<10} {'unchanged: checked, not exported':>44} {row.seconds:>8.1f}"
+                )
             if row.portal is not None:
                 line += f"  {row.portal.short}"
             screen.text(line)
@@ -602,6 +615,11 @@ def _print_tables(screen: Screen, rows: list[SyncRow]) -> None:
     if any(row.round > 1 for row in rows):
         screen.text(
             "portal: records added ~changed -removed in the simulator before the round.\n"
+            "busy s: the sync's export, parse and apply; a round's wall time is the\n"
+            "'round N done in' line above (the syncs run one after another, and wait\n"
+            "for the schedule between rounds).\n"
+            "unchanged: the type's list showed the same newest change and row count as\n"
+            "at its last full export, so nothing was exported.\n"
             "missing: rows absent from a full export for the first time; archid deletes a\n"
             "row only when the next full export lacks it too (then it counts as deleted).\n"
         )

@@ -1,6 +1,6 @@
 """The daemon in this process, as ``archid run`` runs it, for tests and benchmarks.
 
-:func:`with_daemon` starts :func:`archid.daemon.main.serve` on a
+:func:`with_daemon` starts :func:`archid.app.serve` on a
 configuration file, subscribed to its events before the first sync can
 start; :func:`timed_sync` gives a command (``daemon.sync_now(...)``) and
 waits for that type's sync to finish, retries included.
@@ -16,9 +16,9 @@ from typing import Any
 
 import trio
 
+from archid.app import serve
 from archid.config import load_config
 from archid.daemon.events import EventBus, EventKind
-from archid.daemon.main import serve
 from archid.daemon.service import Daemon
 from archid.records import ExportType
 

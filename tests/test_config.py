@@ -133,21 +133,31 @@ def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("export_type", "every", "offset", "priority", "timeout"),
+    ("export_type", "every", "offset", "priority", "timeout", "stretch"),
     [
-        (ExportType.ORDERS, 600, 0, 6, 900),
-        (ExportType.CUSTOMERS, 1800, 300, 5, 900),
-        (ExportType.PRICES, 1800, 600, 2, 1800),
-        (ExportType.INVOICES, 1800, 900, 3, 900),
-        (ExportType.DDT, 2700, 1200, 4, 900),
-        (ExportType.PRODUCTS, 5400, 1800, 1, 1800),
+        (ExportType.ORDERS, 600, 0, 6, 900, 1),
+        (ExportType.CUSTOMERS, 1800, 300, 5, 900, 4),
+        (ExportType.PRICES, 1800, 600, 2, 1800, 4),
+        (ExportType.INVOICES, 1800, 900, 3, 900, 4),
+        (ExportType.DDT, 2700, 1200, 4, 900, 4),
+        (ExportType.PRODUCTS, 5400, 1800, 1, 1800, 4),
     ],
 )
 def test_default_schedules_are_the_agreed_ones(
-    export_type: ExportType, every: float, offset: float, priority: int, timeout: float
+    export_type: ExportType,
+    every: float,
+    offset: float,
+    priority: int,
+    timeout: float,
+    stretch: float,
 ) -> None:
     assert DEFAULT_SCHEDULES[export_type] == ScheduleConfig(
-        every=every, offset=offset, priority=priority, enabled=True, timeout=timeout, max_stretch=4
+        every=every,
+        offset=offset,
+        priority=priority,
+        enabled=True,
+        timeout=timeout,
+        max_stretch=stretch,
     )
 
 

@@ -1,6 +1,6 @@
 """The portal's history, lived through by the real daemon against the simulator.
 
-Each test runs :func:`archid.daemon.main.serve` in this process (headless
+Each test runs :func:`archid.app.serve` in this process (headless
 Chromium, the parser, the store on a real SQLite file) and changes the
 simulated portal between two syncs the way the real one changed (spec v2,
 "Layout history"): the layout epoch switches, the ERP renumbers its

@@ -79,6 +79,11 @@ class ScheduleConfig:
     When several are due, the higher ``priority`` goes first. A sync running
     longer than ``timeout`` seconds is cancelled. The scheduler may stretch
     the interval up to ``every * max_stretch`` when nothing changes.
+
+    A scheduled sync of a list with modification times (every type but
+    customers) first checks the list and exports nothing if it looks as at
+    the start of the last full export; ``max_unchanged_age`` seconds after
+    that export, it exports whatever the check says.
     """
 
     every: float
@@ -87,14 +92,18 @@ class ScheduleConfig:
     enabled: bool = True
     timeout: float = 900.0
     max_stretch: float = 4.0
+    max_unchanged_age: float = 6 * 3600.0
 
 
-def _schedule(every: str, offset: str, priority: int, timeout: str = "15m") -> ScheduleConfig:
+def _schedule(
+    every: str, offset: str, priority: int, timeout: str = "15m", max_stretch: float = 4.0
+) -> ScheduleConfig:
     return ScheduleConfig(
         every=parse_duration(every),
         offset=parse_duration(offset),
         priority=priority,
         timeout=parse_duration(timeout),
+        max_stretch=max_stretch,
     )
 
 
@@ -103,7 +112,9 @@ DEFAULT_SCHEDULES: Final[Mapping[ExportType, ScheduleConfig]] = types.MappingPro
         ExportType.CUSTOMERS: _schedule("30m", "5m", 5),
         ExportType.PRODUCTS: _schedule("90m", "30m", 1, timeout="30m"),
         ExportType.PRICES: _schedule("30m", "10m", 2, timeout="30m"),
-        ExportType.ORDERS: _schedule("10m", "0s", 6),
+        # Orders never stretch: their lag is the one agents feel (a checked,
+        # unchanged list costs a page load, not an export).
+        ExportType.ORDERS: _schedule("10m", "0s", 6, max_stretch=1.0),
         ExportType.DDT: _schedule("45m", "20m", 4),
         ExportType.INVOICES: _schedule("30m", "15m", 3),
     }

@@ -66,7 +66,14 @@ SECTION_KEYS: Final[Mapping[str, tuple[str, ...]]] = types.MappingProxyType(
         "portal": _keys(PortalConfig, besides=("password",)),
         "database": _keys(DatabaseConfig),
         "guard": _keys(GuardConfig),
-        **{f"schedule.{export_type}": _keys(ScheduleConfig) for export_type in ExportType},
+        **{
+            f"schedule.{export_type}": _keys(
+                ScheduleConfig,
+                # Customers have no modification time to check: always exported.
+                besides=("max_unchanged_age",) if export_type is ExportType.CUSTOMERS else (),
+            )
+            for export_type in ExportType
+        },
         "quiet_hours": _keys(QuietHoursConfig),
         "retry": _keys(RetryConfig),
         "browser": _keys(BrowserConfig),
@@ -239,6 +246,7 @@ def _schedule_section(section: Section, default: ScheduleConfig) -> ScheduleConf
         enabled=section.boolean("enabled", default.enabled),
         timeout=section.duration("timeout", default.timeout),
         max_stretch=section.number("max_stretch", default.max_stretch, minimum=1.0),
+        max_unchanged_age=section.duration("max_unchanged_age", default.max_unchanged_age),
     )
 
 

@@ -25,12 +25,11 @@ import trio
 from archid.daemon.events import Event, EventKind
 from archid.daemon.queue import Request
 from archid.daemon.service import Daemon
+from archid.runs import Outcome
 
 #: seconds between looks at the queue while the request waits (an admin may drop it)
 QUEUE_CHECK_INTERVAL = 0.5
-_NOT_COUNTS = ("seconds", "changed", "store_run")
-#: the error of a run the store's guard refused (archid.daemon.sync.GuardRejected)
-_REJECTED = "GuardRejected"
+_NOT_COUNTS = ("seconds", "changed", "store_run", "outcome")
 
 
 class _Phase(enum.Enum):
@@ -120,11 +119,13 @@ class Follower:
             return self._result("failed", None, error or "the run ended without a word")
         end = ends[-1]
         if end.kind is EventKind.FINISHED:
-            return self._result("ok", end, None)
+            return self._result(str(end.data.get("outcome", "ok")), end, None)
         if end.kind is EventKind.DEAD_LETTER:
-            rejected = last_failure is not None and last_failure.data.get("error") == _REJECTED
+            rejected = (
+                last_failure is not None and last_failure.data.get("outcome") is Outcome.REJECTED
+            )
             return self._result("rejected" if rejected else "dead_letter", last_failure, error)
-        if end.data.get("error") == "Cancelled":
+        if end.data.get("outcome") is Outcome.CANCELLED:
             return self._result("cancelled", end, error)
         # Failed and put back in the queue (portal hold, breaker open).
         return self._result("failed", end, error)

@@ -237,7 +237,7 @@ async def _session_open(ctx: Context, params: Params) -> dict[str, Any]:
     daemon = ctx.daemon
     with daemon.events.subscribe() as events:
         opened = daemon.session_open(user or ctx.peer.user)
-        (request,) = [r for r in daemon.channel.pending() if r.type is ExportType.CUSTOMERS]
+        request = opened["request"]
         result = {"id": opened["session"], "open": opened["open"], "queued": _request(request)}
         if wait:
             result["sync"] = await _follow(ctx, request, events)
@@ -281,10 +281,14 @@ async def _sync(ctx: Context, params: Params) -> dict[str, Any]:
     daemon = ctx.daemon
     mode = Mode.RECENT if recent else Mode.FULL
     if not wait:
-        request = daemon.sync_now(export_type, mode, allow_large_change=allow_large_change)
+        request = daemon.sync_now(
+            export_type, mode, allow_large_change=allow_large_change, requested_by=ctx.peer.user
+        )
         return {"queued": _request(request)}
     with daemon.events.subscribe() as events:
-        request = daemon.sync_now(export_type, mode, allow_large_change=allow_large_change)
+        request = daemon.sync_now(
+            export_type, mode, allow_large_change=allow_large_change, requested_by=ctx.peer.user
+        )
         return await _follow(ctx, request, events)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from archid import exitstatus
 from archid.ctl.progress import Follow
 from archid.ctl.stages import TYPE_NAMES
 from archid.ctl.tables import (
@@ -29,14 +30,6 @@ from archid.ctl.tables import (
     format_status,
     queued_what,
 )
-
-EX_OK = 0
-EX_FAILED = 1
-EX_USAGE = 64
-EX_UNAVAILABLE = 69
-EX_PROTOCOL = 76
-EX_NOPERM = 77
-EX_CONFIG = 78
 
 Handler = Callable[[Any, argparse.Namespace, TextIO], int]
 
@@ -157,34 +150,36 @@ def run_ctl(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         path = socket_path(args)
     except _NoSocket as exc:
-        return _fail(EX_CONFIG, str(exc))
+        return _fail(os.EX_CONFIG, str(exc))
     handler: Handler = args.ctl_handler
     try:
         with Client(path) as client:
             return handler(client, args, stream)
     except NotListening:
         return _fail(
-            EX_UNAVAILABLE,
+            os.EX_UNAVAILABLE,
             f"no daemon listening on {path}: is archid running? (systemctl status archid)",
         )
     except NotAuthorised as exc:
         return _fail(
-            EX_NOPERM,
+            os.EX_NOPERM,
             f"not authorised by the daemon on {path}: {exc.message}; run as root or as a "
             f"member of one of [control] admin_groups (reading: read_groups)",
         )
     except Refused as exc:
-        return _fail(EX_FAILED, f"the daemon refused: {exc.message}")
+        return _fail(exitstatus.FAILURE, f"the daemon refused: {exc.message}")
     except ProtocolError as exc:
-        return _fail(EX_PROTOCOL, f"talking to the daemon on {path}: {exc.message}")
+        return _fail(os.EX_PROTOCOL, f"talking to the daemon on {path}: {exc.message}")
     except ControlError as exc:
         if _denied(exc):
             return _fail(
-                EX_NOPERM,
+                os.EX_NOPERM,
                 f"not allowed to connect to {path} (its permissions exclude this user): "
                 f"run as root or as a member of the socket's group",
             )
-        return _fail(EX_UNAVAILABLE, f"{exc.message}: is archid running? (systemctl status archid)")
+        return _fail(
+            os.EX_UNAVAILABLE, f"{exc.message}: is archid running? (systemctl status archid)"
+        )
 
 
 class _NoSocket(Exception):
@@ -246,7 +241,7 @@ def _answer(value: Any, args: argparse.Namespace, out: TextIO, text: Callable[[]
         _print_json(value, out)
     else:
         out.write(text() + "\n")
-    return EX_OK
+    return os.EX_OK
 
 
 def _no_action(client: Any, args: argparse.Namespace, out: TextIO) -> int:
@@ -330,7 +325,7 @@ def _sync(client: Any, args: argparse.Namespace, out: TextIO) -> int:
         _print_json(result, out)
     else:
         out.write(format_outcome(result) + "\n")
-    return EX_OK if result.get("outcome") == "ok" else EX_FAILED
+    return os.EX_OK if result.get("outcome") == "ok" else exitstatus.FAILURE
 
 
 def _cancel(client: Any, args: argparse.Namespace, out: TextIO) -> int:
@@ -424,7 +419,7 @@ def _watch(client: Any, args: argparse.Namespace, out: TextIO) -> int:
             follow.close()
     # Only the daemon ends a watch (stopping, restarting): a script wants to know.
     return _fail(
-        EX_UNAVAILABLE,
+        os.EX_UNAVAILABLE,
         f"the daemon on {client.socket_path} closed the connection: did archid stop? "
         f"(systemctl status archid)",
     )

@@ -5,7 +5,18 @@ from __future__ import annotations
 from archid.records import ExportType
 
 #: the stages of a sync, in the order they run (the portal's steps, then parse and apply)
-STAGES = ("export", "browser", "login", "page_load", "menu", "download", "parse", "apply")
+STAGES = (
+    "export",
+    "browser",
+    "login",
+    "page_load",
+    "survey",
+    "grid",
+    "menu",
+    "download",
+    "parse",
+    "apply",
+)
 
 #: what the stages are called on screen
 STAGE_LABELS = {
@@ -13,6 +24,8 @@ STAGE_LABELS = {
     "browser": "starting Chromium",
     "login": "logging in",
     "page_load": "opening the list",
+    "survey": "checking the list for changes",
+    "grid": "reading the newest rows",
     "menu": "export menu",
     "download": "downloading the PDF",
     "parse": "parsing",

@@ -221,15 +221,22 @@ def format_history(runs: Sequence[Mapping[str, Any]], now: float) -> str:
         started, ended = timestamp(run.get("started_at")), timestamp(run.get("ended_at"))
         took = duration(ended - started) if started is not None and ended is not None else "-"
         error = None
-        if run.get("outcome") != "ok":
+        outcome = run.get("outcome")
+        if outcome in ("unchanged", "preempted"):
+            # Not errors: what the check saw, or who took the portal.
+            error = run.get("error_message")
+        elif outcome != "ok":
             where = f" at {run['error_stage']}" if run.get("error_stage") else ""
             error = f"{run.get('error_class') or 'error'}{where}: {run.get('error_message')}"
+        trigger = run.get("trigger")
+        if run.get("requested_by"):
+            trigger = f"{trigger} ({run['requested_by']})"
         rows.append(
             (
                 run.get("id"),
                 run.get("type"),
                 run.get("mode"),
-                run.get("trigger"),
+                trigger,
                 relative(run.get("started_at"), now),
                 took,
                 run.get("outcome"),
@@ -254,7 +261,7 @@ def format_history(runs: Sequence[Mapping[str, Any]], now: float) -> str:
         "updated",
         "deleted",
         "missing",
-        "error",
+        "detail",
     )
     return table(headers, rows, right="r....r.rrrrr")
 

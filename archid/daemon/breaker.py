@@ -74,13 +74,14 @@ class CircuitBreaker:
             log.warning("portal reachable again: circuit breaker closed")
             self._set(BreakerState.CLOSED)
 
-    def failed(self, transient: bool) -> None:
-        """A sync failed; only transient (portal-side) failures count toward opening.
+    def failed(self, *, portal_fault: bool) -> None:
+        """A sync failed; only the portal's faults (:mod:`archid.failures`) count
+        toward opening: five full disks in a row say nothing of the portal.
 
-        A permanent failure of the half-open trial closes the breaker: the
+        Any other failure of the half-open trial closes the breaker: the
         portal answered, so what failed is not its reachability.
         """
-        if not transient:
+        if not portal_fault:
             if self.state is BreakerState.HALF_OPEN and self._trial_taken:
                 log.warning(
                     "portal reachable again (the trial sync failed for another reason): "
@@ -94,7 +95,7 @@ class CircuitBreaker:
             self.state is BreakerState.CLOSED and self.failures >= self.threshold
         ):
             log.error(
-                "circuit breaker open after %d transient failures: syncs stop, "
+                "circuit breaker open after %d portal failures: syncs stop, "
                 "probing the portal every %.0f s",
                 self.failures,
                 self.probe_interval,

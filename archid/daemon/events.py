@@ -29,6 +29,7 @@ class EventKind(enum.StrEnum):
     PROGRESS = "progress"
     FINISHED = "finished"
     FAILED = "failed"
+    PREEMPTED = "preempted"
     RETRYING = "retrying"
     DEAD_LETTER = "dead_letter"
     BREAKER = "breaker"

@@ -18,10 +18,11 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from archid import logs
 from archid.records import ExportType
+from archid.runs import Outcome
 
 log = logging.getLogger("archid.health")
 
@@ -30,8 +31,6 @@ WINDOW = 20
 MIN_SUCCESS_RATE = 0.8
 MAX_CONSECUTIVE_FAILURES = 3
 MAX_INTERVALS_SINCE_SUCCESS = 3
-#: the error class of a run that was cut off, not failed
-CUT_OFF: Final = "Cancelled"
 
 
 @dataclass(slots=True)
@@ -90,10 +89,11 @@ class Health:
         """Take the outcomes of recorded runs, newest first as
         :func:`archid.store.list_runs` lists them; no alert is raised."""
         for run in reversed(list(runs)):
-            if run.get("error_class") == CUT_OFF:
+            outcome = Outcome(run["outcome"])
+            if not outcome.attempted:
                 continue
             export_type = ExportType(run["type"])
-            ok = run["outcome"] == "ok"
+            ok = outcome.succeeded
             ended = run.get("ended_at")
             at = datetime.fromisoformat(ended).timestamp() if ended else None
             health = self._types[export_type]

@@ -1,8 +1,11 @@
 """The priority channel between the scheduler (and admins) and the one worker.
 
-At most one entry waits per export type: asking again for a type that is
-already waiting merges into its entry (the higher priority wins, "full"
-beats "recent"), so a burst of requests never turns into a burst of syncs.
+At most one entry waits per export type and mode: asking again for a type
+that is already waiting merges into its entry (the higher priority wins),
+so a burst of requests never turns into a burst of syncs. A "recent" sync
+(the order form's newest customers, seconds) and a "full" one (the whole
+export, minutes) of the same type wait side by side: merged, the full one
+would make the order form wait for it.
 Waiting entries age: their priority grows with the time they have waited,
 so low priorities cannot starve. Among equals the oldest goes first.
 
@@ -17,7 +20,6 @@ calls :meth:`wake` when the answer may have changed.
 
 from __future__ import annotations
 
-import enum
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -25,21 +27,9 @@ from dataclasses import dataclass, replace
 import trio
 
 from archid.records import ExportType
+from archid.runs import Mode, Trigger
 
-
-class Mode(enum.StrEnum):
-    """A full export (may delete rows) or a recent one (inserts and updates only)."""
-
-    FULL = "full"
-    RECENT = "recent"
-
-
-class Trigger(enum.StrEnum):
-    """Who asked for a sync."""
-
-    SCHEDULE = "schedule"
-    MANUAL = "manual"
-    SESSION = "session"
+__all__ = ["Mode", "PriorityChannel", "Request", "Trigger"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +48,14 @@ class Request:
     seq: int = 0
     #: let this sync's export through the store's guard (an admin's decision, not persisted)
     allow_large_change: bool = False
+    #: who asked: the control peer's user, the order-form session's user (None: the schedule)
+    requested_by: str | None = None
+
+    @property
+    def interactive(self) -> bool:
+        """Asked for by a person (an admin, an order form), not by the schedule:
+        it runs on the interactive portal session and preempts scheduled exports."""
+        return self.trigger is not Trigger.SCHEDULE
 
     def merged(self, other: Request) -> Request:
         """This entry after ``other`` (same type) was asked for as well."""
@@ -69,11 +67,18 @@ class Request:
             mode=mode,
             trigger=trigger,
             allow_large_change=self.allow_large_change or other.allow_large_change,
+            requested_by=other.requested_by
+            if other.priority > self.priority
+            else self.requested_by,
         )
 
     def effective_priority(self, now: float, ageing: float) -> float:
         """Priority plus one for every ``ageing`` seconds spent waiting."""
         return self.priority + max(0.0, now - self.queued_at) / ageing
+
+
+def _key(request: Request) -> tuple[ExportType, Mode]:
+    return (request.type, request.mode)
 
 
 class PriorityChannel:
@@ -92,11 +97,13 @@ class PriorityChannel:
         if ageing <= 0:
             raise ValueError("ageing must be positive")
         self._ageing = ageing
-        self._pending: dict[ExportType, Request] = {}
+        self._pending: dict[tuple[ExportType, Mode], Request] = {}
         self._seq = itertools.count()
         self._changed = trio.Event()
         self._on_change = on_change
         self._first: ExportType | None = None
+        #: preempted entries put back: served right after people's requests
+        self._resumed: set[tuple[ExportType, Mode]] = set()
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -104,18 +111,34 @@ class PriorityChannel:
     def pending(self) -> list[Request]:
         """The waiting entries, in the order they would be served now."""
         now = trio.current_time()
-        return sorted(
-            self._pending.values(), key=lambda r: (r.type is not self._first, self._rank(r, now))
-        )
+        return sorted(self._pending.values(), key=lambda r: self._order(r, now))
 
     def put(self, request: Request) -> Request:
         """Queue a sync (merging with a waiting one of the same type); returns the entry."""
-        current = self._pending.get(request.type)
+        current = self._pending.get(_key(request))
         if current is None:
             entry = replace(request, queued_at=trio.current_time(), seq=next(self._seq))
         else:
             entry = current.merged(request)
-        self._pending[request.type] = entry
+        self._pending[_key(entry)] = entry
+        self._notify()
+        return entry
+
+    def put_back(self, request: Request) -> Request:
+        """Queue again a request that was taken and preempted: it runs right
+        after people's requests, before any other scheduled sync, keeping its
+        ``seq`` and its age, merged with a waiting entry of its type as
+        :meth:`put` does."""
+        current = self._pending.get(_key(request))
+        entry = request if current is None else current.merged(request)
+        if current is not None:
+            entry = replace(
+                entry,
+                queued_at=min(current.queued_at, request.queued_at),
+                seq=min(current.seq, request.seq),
+            )
+        self._pending[_key(entry)] = entry
+        self._resumed.add(_key(entry))
         self._notify()
         return entry
 
@@ -128,18 +151,21 @@ class PriorityChannel:
             self._first = interrupted.type
         for request in sorted(requests, key=lambda r: r.seq):
             entry = replace(request, queued_at=now, seq=next(self._seq))
-            current = self._pending.get(entry.type)
-            self._pending[entry.type] = current.merged(entry) if current else entry
+            current = self._pending.get(_key(entry))
+            self._pending[_key(entry)] = current.merged(entry) if current else entry
         self._notify()
 
     def remove(self, export_type: ExportType) -> Request | None:
-        """Drop the waiting entry of a type, if any."""
-        entry = self._pending.pop(export_type, None)
+        """Drop the waiting entries of a type, if any; the full one is returned
+        (else the recent one)."""
+        entries = [
+            self._pending.pop((export_type, mode), None) for mode in (Mode.FULL, Mode.RECENT)
+        ]
         if export_type is self._first:
             self._first = None
-        if entry is not None:
+        if any(entries):
             self._notify()
-        return entry
+        return entries[0] or entries[1]
 
     def wake(self) -> None:
         """Make waiting :meth:`get` calls look again (eligibility changed)."""
@@ -152,17 +178,31 @@ class PriorityChannel:
             now = trio.current_time()
             candidates = [r for r in self._pending.values() if eligible(r)]
             if candidates:
-                first = [r for r in candidates if r.type is self._first]
-                best = first[0] if first else min(candidates, key=lambda r: self._rank(r, now))
+                best = min(candidates, key=lambda r: self._order(r, now))
                 if best.type is self._first:
                     self._first = None
-                del self._pending[best.type]
+                self._resumed.discard(_key(best))
+                del self._pending[_key(best)]
                 self._notify()
                 return best
             await self._changed.wait()
 
     def _rank(self, request: Request, now: float) -> tuple[float, int]:
         return (-request.effective_priority(now, self._ageing), request.seq)
+
+    def _order(self, request: Request, now: float) -> tuple[int, float, int]:
+        """Who goes first: the interrupted sync, then people's requests, then a
+        preempted sync (right after the request that preempted it), then by
+        aged priority."""
+        if request.type is self._first:
+            place = 0
+        elif request.interactive:
+            place = 1
+        elif _key(request) in self._resumed:
+            place = 2
+        else:
+            place = 3
+        return (place, *self._rank(request, now))
 
     def _notify(self) -> None:
         if self._on_change is not None:

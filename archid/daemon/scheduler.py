@@ -141,7 +141,8 @@ class Scheduler:
 
         ``started`` is when that sync started; ``changed`` whether it changed
         any row. Unchanged syncs in a row stretch the interval, up to the
-        type's ``max_stretch``; a sync with changes snaps it back.
+        type's ``max_stretch``; a sync with changes snaps it back. A check
+        that found the list unchanged is an unchanged sync.
         """
         state = self._states[export_type]
         state.queued = False

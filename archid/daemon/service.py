@@ -48,6 +48,7 @@ from archid.daemon.state import DaemonState, FailedRun, Pauses
 from archid.daemon.worker import CutOff, DeadLetter, SyncJob, Worker
 from archid.portal.hold import PortalHold
 from archid.records import ExportType
+from archid.runs import Outcome
 from archid.store.errors import StoreError
 
 log = logging.getLogger("archid.daemon")
@@ -95,9 +96,11 @@ class Daemon:
         writer: StateWriter | None = None,
         on_cut_off: Callable[[CutOff], None] = lambda cut: None,
         portal: HeldPortal | None = None,
+        preempt: Callable[[], bool] = lambda: False,
     ) -> None:
         self.config = config
         self._portal = portal
+        self._preempt = preempt
         self._held = self.portal_hold() is not None
         self._state = state
         self.writer = writer or StateWriter(state)
@@ -125,9 +128,8 @@ class Daemon:
         self.breaker = CircuitBreaker(
             probe, threshold=breaker_threshold, on_change=self._breaker_changed
         )
-        self.sessions = Sessions(
-            config.sessions.safety_timeout, on_change=lambda count: self.channel.wake()
-        )
+        self._had_sessions = False
+        self.sessions = Sessions(config.sessions.safety_timeout, on_change=self._sessions_changed)
         self.worker = Worker(
             self.channel,
             job,
@@ -141,6 +143,7 @@ class Daemon:
             eligible=self._eligible,
             on_dead_letter=self._dead_letter,
             on_running=self._running_changed,
+            on_attempt=self._attempt_started,
             on_cut_off=self._cut_off,
         )
         self._on_cut_off = on_cut_off
@@ -175,6 +178,8 @@ class Daemon:
                 error="Interrupted",
                 message="archid ended during this sync (killed, crashed or the machine stopped)",
                 stage="unknown",
+                outcome=Outcome.INTERRUPTED,
+                requested_by=request.requested_by,
             )
         )
         self.writer.save_queue(self.channel.pending(), request, recorded=True)
@@ -296,10 +301,6 @@ class Daemon:
             self.notifier.status(self.status_line())
             async for event in events:
                 try:
-                    if event.kind is EventKind.STARTED and self._recorded:
-                        # A retry after a timeout's cut-off: this attempt has no row yet.
-                        self._recorded = False
-                        self.writer.save_queue(self.channel.pending(), self._running)
                     self._log_event(event)
                     if event.kind is EventKind.FAILED:
                         self._hold_changed()  # a failure may have put the portal on hold
@@ -316,6 +317,13 @@ class Daemon:
         elif event.kind is EventKind.STAGE:
             self._stage = event.stage
             log.debug("%s sync: %s", event.type, event.stage, extra=extra)
+        elif event.kind is EventKind.FINISHED and event.data.get("outcome") is Outcome.UNCHANGED:
+            log.info(
+                "%s unchanged since its last full export (%s): not exported",
+                event.type,
+                event.message,
+                extra=extra,
+            )
         elif event.kind is EventKind.FINISHED:
             log.info("%s sync finished: %s", event.type, _counts(event.data), extra=extra)
         elif event.kind is EventKind.FAILED:
@@ -323,7 +331,7 @@ class Daemon:
             stage = event.stage or self._stage
             where = f" at {stage}" if stage else ""
             error = event.data.get("error", "error")
-            rejected = error == "GuardRejected"
+            rejected = event.data.get("outcome") is Outcome.REJECTED
             log.warning(
                 "%s sync failed%s: %s: %s",
                 event.type,
@@ -436,19 +444,48 @@ class Daemon:
             self._set_pauses(Pauses(self._pauses.everything, self._pauses.types - {export_type}))
 
     def sync_now(
-        self, export_type: ExportType, mode: Mode = Mode.FULL, *, allow_large_change: bool = False
+        self,
+        export_type: ExportType,
+        mode: Mode = Mode.FULL,
+        *,
+        allow_large_change: bool = False,
+        requested_by: str | None = None,
     ) -> Request:
         """Queue a sync at manual priority (quiet hours do not apply);
-        ``allow_large_change`` lets its export through the store's guard."""
-        return self.channel.put(
+        ``allow_large_change`` lets its export through the store's guard.
+        A scheduled sync still getting its export gives way to it
+        (:meth:`_give_way`)."""
+        entry = self.channel.put(
             Request(
                 export_type,
                 MANUAL_PRIORITY,
                 mode,
                 Trigger.MANUAL,
                 allow_large_change=allow_large_change,
+                requested_by=requested_by,
             )
         )
+        self._give_way(entry)
+        return entry
+
+    def _give_way(self, request: Request) -> None:
+        """A person's request is queued: a scheduled sync that is still
+        getting its export is preempted, so the request takes the worker
+        slot at once (it runs on the interactive portal session). A parse
+        or an apply already running finishes first: they take seconds."""
+        running = self.worker.current
+        if running is None or running.request.interactive or not request.interactive:
+            return
+        if self._preempt():
+            preempted = self.worker.preempt_current()
+            if preempted is not None:
+                log.info(
+                    "%s sync preempted by a %s request for %s",
+                    preempted.type,
+                    request.trigger,
+                    request.type,
+                    extra=logs.fields(type=preempted.type),
+                )
 
     def cancel(self, export_type: ExportType | None = None) -> dict[str, Any]:
         """Cancel the running sync (if of ``export_type``, when given) or drop a queued one."""
@@ -462,16 +499,37 @@ class Daemon:
         raise CommandError("nothing to cancel")
 
     def session_open(self, user: str) -> dict[str, Any]:
+        """An agent opened the order form: the newest customers are read from
+        the portal's grid at once (a ``recent`` sync on the interactive
+        session, preempting a scheduled export)."""
         session = self.sessions.open(user)
-        self.channel.put(
-            Request(ExportType.CUSTOMERS, MANUAL_PRIORITY, Mode.RECENT, Trigger.SESSION)
+        entry = self.channel.put(
+            Request(
+                ExportType.CUSTOMERS,
+                MANUAL_PRIORITY,
+                Mode.RECENT,
+                Trigger.SESSION,
+                requested_by=user,
+            )
         )
-        return {"session": session.id, "open": len(self.sessions)}
+        self._give_way(entry)
+        return {"session": session.id, "open": len(self.sessions), "request": entry}
 
     def session_close(self, session_id: str) -> dict[str, Any]:
         if not self.sessions.close(session_id):
             raise CommandError(f"no open session {session_id!r}")
         return {"closed": session_id, "open": len(self.sessions)}
+
+    def _sessions_changed(self, count: int) -> None:
+        """The last order form closed: the full customers export runs (the
+        fast path saw only the newest customers), at the schedule's priority."""
+        self.channel.wake()
+        if count == 0 and self._had_sessions:
+            schedule = self.config.schedules[ExportType.CUSTOMERS]
+            self.channel.put(
+                Request(ExportType.CUSTOMERS, schedule.priority, Mode.FULL, Trigger.SESSION)
+            )
+        self._had_sessions = count > 0
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return [
@@ -523,11 +581,7 @@ class Daemon:
     # -- internals -------------------------------------------------------------------
 
     def _eligible(self, request: Request) -> bool:
-        return (
-            not self._pauses_cover(request.type)
-            and not self.sessions.holds(request)
-            and self.portal_hold() is None
-        )
+        return not self._pauses_cover(request.type) and self.portal_hold() is None
 
     def _pauses_cover(self, export_type: ExportType) -> bool:
         return self._pauses.covers(export_type)
@@ -573,6 +627,14 @@ class Daemon:
                 listener(request)
             except Exception:  # a listener's bug must not stop the worker
                 log.exception("a run listener failed")
+
+    def _attempt_started(self, request: Request, attempt: int) -> None:
+        """An attempt begins: it has no ``sync_runs`` row yet (a retry after a
+        timeout's cut-off follows a recorded attempt), so a death from now on
+        is recorded as interrupted at the next start."""
+        if self._recorded:
+            self._recorded = False
+            self.writer.save_queue(self.channel.pending(), self._running)
 
     def _cut_off(self, cut: CutOff) -> None:
         """The worker cut an attempt off: its row is on its way, so a start

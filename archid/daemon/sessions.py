@@ -1,9 +1,11 @@
-"""Order-form sessions: while an agent has the order form open, archid stays out of the way.
+"""Order-form sessions: an agent has the order form open and wants fresh customers.
 
-Opening a session asks for a fast "recent" customer sync and holds every
-other type until no session is open. Sessions are counted (several tabs,
-several agents); each ends when it is closed or, if its client vanished
-without closing it, after a safety timeout.
+Opening a session asks for a fast "recent" customer sync (the newest
+customers read from the portal's grid, on the interactive portal session,
+preempting a scheduled export); when the last session ends, the full
+customers export runs. Sessions are counted (several tabs, several
+agents); each ends when it is closed or, if its client vanished without
+closing it, after a safety timeout.
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import trio
-
-from archid.daemon.queue import Request
-from archid.records import ExportType
 
 log = logging.getLogger("archid.sessions")
 
@@ -66,10 +65,6 @@ class Sessions:
         log.info("order-form session %s closed (%d open)", session_id, len(self))
         self._notify()
         return True
-
-    def holds(self, request: Request) -> bool:
-        """Whether open sessions keep this request waiting (everything but customers)."""
-        return bool(self._open) and request.type is not ExportType.CUSTOMERS
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Expire sessions that reach their safety timeout, forever."""

@@ -34,7 +34,7 @@ from archid.daemon.queue import Mode, Request, Trigger
 from archid.daemon.state import FailedRun, Pauses, SavedQueue
 from archid.daemon.worker import Attempt, DeadLetter
 from archid.records import ExportType
-from archid.store import Database, list_runs, record_failed_run
+from archid.store import Database, list_runs, record_run
 from archid.store.errors import sqlite_errors
 
 _EVERYTHING = "*"
@@ -116,7 +116,15 @@ class SqliteState:
     def save_queue(
         self, pending: list[Request], running: Request | None, recorded: bool = False
     ) -> None:
-        rows = [(r, 0) for r in pending if running is None or r.type is not running.type]
+        # One row per type: a waiting "recent" sync beside a "full" one of its
+        # type is not kept (it serves an order form, which a restart ends).
+        by_type: dict[ExportType, Request] = {}
+        for r in pending:
+            if running is not None and r.type is running.type:
+                continue
+            if r.type not in by_type or r.mode is Mode.FULL:
+                by_type[r.type] = r
+        rows = [(r, 0) for r in by_type.values()]
         if running is not None:
             rows.append((running, _RECORDED if recorded else _RUNNING))
         with self._writing("saving the queue") as connection:
@@ -173,15 +181,17 @@ class SqliteState:
 
     def record_failed_run(self, run: FailedRun) -> None:
         with self._lock:
-            record_failed_run(
+            record_run(
                 self._write_db,
                 run.type,
-                run.mode.value,
-                run.trigger.value,
-                error_class=run.error,
+                run.mode,
+                run.trigger,
+                outcome=run.outcome,
+                error_class=run.error or None,
                 message=run.message,
                 stage=run.stage,
                 meta=run.meta,
+                requested_by=run.requested_by,
             )
 
     def history(self, export_type: ExportType | None, limit: int) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol
 from archid.daemon.queue import Mode, Request, Trigger
 from archid.daemon.worker import DeadLetter
 from archid.records import ExportType
+from archid.runs import Outcome
 from archid.store import RunMeta
 
 
@@ -44,7 +45,9 @@ class SavedQueue:
 
 @dataclass(frozen=True, slots=True)
 class FailedRun:
-    """A sync attempt that failed or was cut off, for its ``sync_runs`` row."""
+    """A sync attempt that wrote no data, for its ``sync_runs`` row: it failed,
+    was cut off (``cancelled``, ``preempted``, ``interrupted``) or found its
+    list ``unchanged``. ``error`` is the failure's class name ("" if none)."""
 
     type: ExportType
     mode: Mode
@@ -53,6 +56,8 @@ class FailedRun:
     message: str
     stage: str
     meta: RunMeta = field(default_factory=RunMeta)
+    outcome: Outcome = Outcome.FAILED
+    requested_by: str | None = None
 
 
 class DaemonState(Protocol):
@@ -141,8 +146,9 @@ class MemoryState:
             {
                 "id": len(self.runs) + 1,
                 "type": str(run.type),
-                "outcome": "failed",
-                "error_class": run.error,
+                "outcome": run.outcome,
+                "requested_by": run.requested_by,
+                "error_class": run.error or None,
                 "error_message": run.message,
                 "error_stage": run.stage,
                 "ended_at": None,  # no clock here; a replay takes the order alone

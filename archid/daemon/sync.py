@@ -24,19 +24,32 @@ from typing import ClassVar, Protocol, TypedDict, TypeVar
 import outcome
 import trio
 
+from archid import logs
 from archid.config import Config
 from archid.daemon import failpoints
+from archid.daemon.change_check import CHECKED_TYPES, export_reason, mark_of
 from archid.daemon.clock import WallClock
 from archid.daemon.events import Event, EventBus, EventKind
-from archid.daemon.queue import Request
+from archid.daemon.queue import Mode, Request, Trigger
 from archid.daemon.state import FailedRun
 from archid.daemon.worker import CutOff, SyncResult
 from archid.exports import SPECS, parse_export
 from archid.exports.layout import BadCell, ParseStats
+from archid.failures import ArchidError
 from archid.portal.client import ExportResult
 from archid.portal.errors import Stage
+from archid.portal.grid import ListSurvey, RecentRows, Unchanged
+from archid.portal.lanes import Lane
 from archid.records import ExportType, Record
-from archid.store import Database, RunMeta, apply_sync, warnings_summary
+from archid.runs import Outcome
+from archid.store import (
+    Database,
+    ListMark,
+    RunMeta,
+    apply_sync,
+    read_mark,
+    warnings_summary,
+)
 
 log = logging.getLogger("archid.sync")
 
@@ -44,24 +57,31 @@ T = TypeVar("T")
 
 
 class Exporter(Protocol):
+    """What a sync needs of the portal (:class:`~archid.portal.lanes.PortalLanes`)."""
+
     async def export(
         self,
         export_type: ExportType,
         out_dir: Path,
         on_stage: Callable[[Stage], None] | None = None,
-    ) -> ExportResult: ...
+        *,
+        lane: Lane = Lane.BATCH,
+        skip: Callable[[ListSurvey], bool] | None = None,
+    ) -> ExportResult | Unchanged: ...
+
+    async def recent_customers(
+        self, on_stage: Callable[[Stage], None] | None = None
+    ) -> RecentRows: ...
 
 
-class ApplyCancelled(Exception):
+class ApplyCancelled(ArchidError):
     """The apply was cancelled; its transaction rolled back."""
 
-    transient: ClassVar[bool] = False
 
-
-class GuardRejected(Exception):
+class GuardRejected(ArchidError):
     """The store refused the export (too few rows, too many deletions)."""
 
-    transient: ClassVar[bool] = False
+    outcome: ClassVar[Outcome] = Outcome.REJECTED
 
 
 @dataclass
@@ -110,6 +130,10 @@ class SyncJob:
         self._record = record_failure
         self._failpoints = failpoints.armed()
         self._cut: dict[int, tuple[Request, _Progress]] = {}
+        #: an attempt is getting its data from the portal (not parsing, not applying)
+        self.exporting = False
+        #: the parse's layout sentences logged already (:func:`_parse_report`)
+        self._said: set[tuple[ExportType, str]] = set()
 
     async def __call__(self, request: Request, run_id: int, attempt: int) -> SyncResult:
         progress = _Progress(started=self._clock.now_datetime())
@@ -133,7 +157,7 @@ class SyncJob:
         if progress is None:
             # Cut off before it started (or after it ended): still an attempt.
             progress = _Progress(started=self._clock.now_datetime())
-        self._record_failure(request, progress, cut.error, cut.message, None)
+        self._record_failure(request, progress, cut.error, cut.message, None, cut.outcome)
 
     async def _attempt(
         self, request: Request, run_id: int, out: Path, progress: _Progress
@@ -147,27 +171,52 @@ class SyncJob:
 
         self._stage(request, run_id, "export")
         mark = time.perf_counter()
-        download = await self._portal.export(export_type, out, on_stage)
-        progress.download = download
-        seconds.update({f"export_{k}": v for k, v in download.seconds.items()})
-        seconds["export"] = time.perf_counter() - mark
+        lane = Lane.INTERACTIVE if request.interactive else Lane.BATCH
+        survey_mark: ListMark | None = None
+        if request.mode is Mode.RECENT and export_type is ExportType.CUSTOMERS:
+            # The order form's fast path: the newest customers from the grid.
+            self.exporting = True
+            try:
+                rows = await self._portal.recent_customers(on_stage)
+            finally:
+                self.exporting = False
+            seconds.update({f"export_{k}": v for k, v in rows.seconds.items()})
+            seconds["export"] = time.perf_counter() - mark
+            records: list[Record] = list(rows.records)
+            path = None
+        else:
+            self.exporting = True
+            try:
+                got = await self._portal.export(
+                    export_type, out, on_stage, lane=lane, skip=await self._skip(request)
+                )
+            finally:
+                self.exporting = False
+            seconds.update({f"export_{k}": v for k, v in got.seconds.items()})
+            seconds["export"] = time.perf_counter() - mark
+            if isinstance(got, Unchanged):
+                return await self._unchanged(request, progress, got)
+            progress.download = got
+            survey_mark = mark_of(got.survey)
+            path = got.path
 
-        progress.stage = "parse"
-        self._stage(request, run_id, "parse", total=None)
-        mark = time.perf_counter()
-        path = download.path
-        records: list[Record] = await trio.to_thread.run_sync(
-            lambda: list(parse_export(SPECS[export_type], path, stats=stats)),
-            abandon_on_cancel=True,
-        )
-        seconds["parse"] = time.perf_counter() - mark
-        self._stage(request, run_id, "parse", current=len(records), total=stats.pages)
-        # The records are in memory: the file is of no more use.
-        shutil.rmtree(out, ignore_errors=True)
+        if path is not None:
+            progress.stage = "parse"
+            self._stage(request, run_id, "parse", total=None)
+            mark = time.perf_counter()
+            export_path = path
+            records = await trio.to_thread.run_sync(
+                lambda: list(parse_export(SPECS[export_type], export_path, stats=stats)),
+                abandon_on_cancel=True,
+            )
+            seconds["parse"] = time.perf_counter() - mark
+            self._stage(request, run_id, "parse", current=len(records), total=stats.pages)
+            # The records are in memory: the file is of no more use.
+            shutil.rmtree(out, ignore_errors=True)
 
         progress.stage = "apply"
         self._stage(request, run_id, "apply", total=len(records))
-        report = _parse_report(export_type, stats)
+        report = _parse_report(export_type, stats, self._said)
         guard = self.config.guard
         if request.allow_large_change:
             # An admin vouched for this one export; an empty one is still refused.
@@ -175,9 +224,10 @@ class SyncJob:
             lifted = f"{export_type} guard lifted for this export: an admin allowed a large change"
             report["warnings"].append(lifted)
             log.warning("%s", lifted)
+        download = progress.download
         meta = RunMeta(
             started_at=progress.started,
-            bytes=download.bytes,
+            bytes=download.bytes if download is not None else None,
             pages=stats.pages,
             dropped=sum(stats.dropped.values()),
             stage_seconds=seconds,
@@ -195,10 +245,12 @@ class SyncJob:
                 self._db,
                 export_type,
                 records,
-                mode=request.mode.value,
-                trigger=request.trigger.value,
+                mode=request.mode,
+                trigger=request.trigger,
                 meta=meta,
                 guard=guard,
+                requested_by=request.requested_by,
+                mark=survey_mark if request.mode is Mode.FULL else None,
                 before_commit=lambda: self._before_commit(cancelled),
                 # Recorded here, off the event loop and retried while busy.
                 record_failure=False,
@@ -206,7 +258,7 @@ class SyncJob:
             interrupt,
         )
         counts = run.counts
-        if run.outcome == "rejected":
+        if run.outcome is Outcome.REJECTED:
             progress.recorded = True  # the apply wrote the rejected run's row
             raise GuardRejected(f"{export_type} export rejected: {run.reason}")
         changed = counts.inserted + counts.updated + counts.deleted + counts.restored
@@ -222,6 +274,64 @@ class SyncJob:
                 "store_run": run.run_id,
             },
             seconds={**seconds, "apply": run.stage_seconds.get("apply", 0.0)},
+        )
+
+    async def _skip(self, request: Request) -> Callable[[ListSurvey], bool] | None:
+        """What decides, from the list's survey, that this export can be skipped.
+
+        ``None`` (no survey) for customers and recent syncs. A person's
+        request always exports, surveyed only so that its export leaves a
+        mark; a scheduled one is skipped when the survey matches the mark of
+        the last full export (:mod:`archid.daemon.change_check`).
+        """
+        export_type = request.type
+        if export_type not in CHECKED_TYPES or request.mode is not Mode.FULL:
+            return None
+        if request.trigger is not Trigger.SCHEDULE:
+            return lambda survey: False
+        mark = await trio.to_thread.run_sync(read_mark, self._db, export_type)
+        max_age = self.config.schedules[export_type].max_unchanged_age
+
+        def skip(survey: ListSurvey) -> bool:
+            # Called in the portal client's thread, between the survey and the export.
+            reason = export_reason(survey, mark, max_age=max_age, now=self._clock.now_datetime())
+            if reason is not None:
+                log.info(
+                    "%s list checked: %s: exporting it",
+                    export_type,
+                    reason,
+                    extra=logs.fields(type=export_type),
+                )
+            return reason is None
+
+        return skip
+
+    async def _unchanged(
+        self, request: Request, progress: _Progress, unchanged: Unchanged
+    ) -> SyncResult:
+        """The list is as at its last full export: the run is recorded as
+        ``unchanged``, nothing else is written."""
+        survey = unchanged.survey
+        progress.recorded = True
+        self._record(
+            FailedRun(
+                request.type,
+                request.mode,
+                request.trigger,
+                error="",
+                message=_survey_text(survey),
+                stage="survey",
+                meta=RunMeta(started_at=progress.started, stage_seconds=dict(progress.seconds)),
+                outcome=Outcome.UNCHANGED,
+                requested_by=request.requested_by,
+            )
+        )
+        return SyncResult(
+            changed=False,
+            counts={"rows": survey.row_count or 0},
+            seconds=dict(progress.seconds),
+            unchanged=True,
+            note=_survey_text(survey),
         )
 
     def _before_commit(self, cancelled: threading.Event) -> None:
@@ -262,6 +372,7 @@ class SyncJob:
         error: str,
         message: str,
         stage: object | None,
+        outcome: Outcome = Outcome.FAILED,
     ) -> None:
         if progress.recorded:
             return
@@ -285,8 +396,18 @@ class SyncJob:
                     bad_cells=list(stats.bad_cells),
                     bad_cell_count=stats.bad_cell_count,
                 ),
+                outcome=outcome,
+                requested_by=request.requested_by,
             )
         )
+
+
+def _survey_text(survey: ListSurvey) -> str:
+    """``newest change 2026-12-06 09:12:03, 1,144 rows``."""
+    newest = survey.newest_modified
+    when = "unknown" if newest is None else f"{newest:%Y-%m-%d %H:%M:%S}"
+    rows = "unknown" if survey.row_count is None else f"{survey.row_count:,}"
+    return f"newest change {when}, {rows} rows"
 
 
 class _ParseReport(TypedDict):
@@ -295,17 +416,31 @@ class _ParseReport(TypedDict):
     bad_cell_count: int
 
 
-def _parse_report(export_type: ExportType, stats: ParseStats) -> _ParseReport:
-    """What the parse reported beside its records, for the run's record; logs
-    it as one warning line (summarised when long)."""
+def _parse_report(
+    export_type: ExportType, stats: ParseStats, said: set[tuple[ExportType, str]]
+) -> _ParseReport:
+    """What the parse reported beside its records, for the run's record.
+
+    Unreadable cells are logged as a warning line every time (summarised
+    when long). The parse's sentences (a column archid does not know,
+    ignored) describe the layout, not this export: each is logged once per
+    process and type, as information (``said`` keeps what was said); every
+    run still stores them in its ``warnings``.
+    """
     report = _ParseReport(
         warnings=list(stats.warnings),
         bad_cells=list(stats.bad_cells),
         bad_cell_count=stats.bad_cell_count,
     )
-    line = warnings_summary(export_type, RunMeta(**report))
+    cells = RunMeta(bad_cells=report["bad_cells"], bad_cell_count=report["bad_cell_count"])
+    line = warnings_summary(export_type, cells)
     if line is not None:
         log.warning("%s", line)
+    new = [w for w in report["warnings"] if (export_type, w) not in said]
+    said.update((export_type, w) for w in new)
+    line = warnings_summary(export_type, RunMeta(warnings=new))
+    if line is not None:
+        log.info("%s (said once; every run keeps it in sync_runs.warnings)", line)
     return report
 
 

@@ -3,7 +3,8 @@
 The worker takes the best eligible request from the priority channel and
 runs the sync job for it. Each attempt runs under its own time limit (a
 cancel scope). Transient failures are retried with exponential backoff and
-jitter; permanent ones are not; the failure says which (:func:`is_transient`).
+jitter; permanent ones are not; the failure's class says which, and whether
+the portal is to blame (the breaker counts only those): :mod:`archid.failures`.
 A request that fails for good goes to the dead letters with its error,
 stage and attempt history. Whatever happens, the scheduler, health
 tracking and circuit breaker hear about it, and nothing a sync raises can
@@ -29,15 +30,22 @@ from archid.daemon.events import Event, EventBus, EventKind
 from archid.daemon.health import Health
 from archid.daemon.queue import PriorityChannel, Request
 from archid.daemon.scheduler import Scheduler
+from archid.failures import ArchidError, holds_portal, is_portal_fault, is_transient, outcome_of
 from archid.records import ExportType
+from archid.runs import Outcome
 
 log = logging.getLogger("archid.worker")
 
 
-class SyncTimeout(Exception):
-    """A sync attempt took longer than its type's timeout."""
+class SyncTimeout(ArchidError):
+    """A sync attempt took longer than its type's timeout.
+
+    Counted as the portal's fault: the timeouts are sized for the portal's
+    slowness, and the store's own waits end long before (its busy timeout).
+    """
 
     transient: ClassVar[bool] = True
+    portal_fault: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,10 @@ class SyncResult:
     changed: bool
     counts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the list was as at its last full export: nothing was exported
+    unchanged: bool = False
+    #: a few words for the log line (what the change check saw)
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +86,17 @@ class DeadLetter:
 @dataclass(frozen=True, slots=True)
 class CutOff:
     """An attempt the worker ended before it ended by itself: it ran over its
-    time limit (``SyncTimeout``), an admin cancelled it or archid stopped
-    (``Cancelled``). The job saw only a cancellation; this says why."""
+    time limit (``SyncTimeout``, outcome ``failed``), an admin cancelled it
+    or archid stopped (``Cancelled``, outcome ``cancelled``), or a person's
+    request took the portal (outcome ``preempted``). The job saw only a
+    cancellation; this says why."""
 
     request: Request
     run_id: int
     attempt: int
     error: str
     message: str
+    outcome: Outcome = Outcome.FAILED
 
 
 class SyncJob(Protocol):
@@ -92,18 +107,6 @@ class SyncJob(Protocol):
     """
 
     def __call__(self, request: Request, run_id: int, attempt: int) -> Awaitable[SyncResult]: ...
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether trying again later may help: the failure says so.
-
-    An exception class declares ``transient = True`` (a busy database, a
-    full disk, an unreachable portal, a timeout) or ``False`` (a changed
-    layout, wrong credentials); one that declares nothing (a bug) is not
-    retried.
-    """
-    marked = getattr(exc, "transient", None)
-    return marked if isinstance(marked, bool) else False
 
 
 def backoff(retry: RetryConfig, attempt: int, rng: random.Random) -> float:
@@ -119,6 +122,7 @@ class Running:
     attempt: int
     started: float
     scope: trio.CancelScope
+    preempted: bool = False
 
 
 class Worker:
@@ -140,6 +144,7 @@ class Worker:
         new_run_id: Callable[[Request, int], int] | None = None,
         on_dead_letter: Callable[[DeadLetter], None] = lambda letter: None,
         on_running: Callable[[Request | None], None] = lambda request: None,
+        on_attempt: Callable[[Request, int], None] = lambda request, attempt: None,
         on_cut_off: Callable[[CutOff], None] = lambda cut: None,
         rng: random.Random | None = None,
     ) -> None:
@@ -157,6 +162,7 @@ class Worker:
         self._new_run_id = new_run_id or (lambda request, attempt: next(self._run_ids))
         self._on_dead_letter = on_dead_letter
         self._on_running = on_running
+        self._on_attempt = on_attempt
         self._on_cut_off = on_cut_off
         self._rng = rng or random.Random()
         self.current: Running | None = None
@@ -167,6 +173,18 @@ class Worker:
             return None
         self.current.scope.cancel()
         return self.current.request
+
+    def preempt_current(self) -> Request | None:
+        """End the running sync at once to free the slot; it is queued again
+        in its place (:meth:`PriorityChannel.put_back`) and recorded as
+        ``preempted``: not a failure, no retry counted, not seen by the
+        breaker. Returns the preempted request, if one ran."""
+        running = self.current
+        if running is None or running.scope.cancel_called:
+            return None
+        running.preempted = True
+        running.scope.cancel()
+        return running.request
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
@@ -187,6 +205,9 @@ class Worker:
             for attempt in range(1, max(0, self.retry.retries) + 2):
                 run_id = self._new_run_id(request, attempt)
                 self.current = Running(request, run_id, attempt, self._clock.now(), scope)
+                # Called, not published: the bookkeeping that a crash relies on
+                # must not depend on an event bus that may drop events.
+                self._on_attempt(request, attempt)
                 self._publish(EventKind.STARTED, request, run_id, f"attempt {attempt}")
                 try:
                     result = await self._attempt(request, run_id, attempt)
@@ -201,11 +222,11 @@ class Worker:
                         run_id,
                         failure.message,
                         stage=failure.stage,
-                        data={"error": failure.error},
+                        data={"error": failure.error, "outcome": outcome_of(exc)},
                     )
                     self._note_failure(request, failure)
-                    self._breaker.failed(failure.transient)
-                    if getattr(exc, "hold", False):
+                    self._breaker.failed(portal_fault=is_portal_fault(exc))
+                    if holds_portal(exc):
                         # The portal is on hold (wrong password, blocked, budget
                         # spent): the request waits for the hold to lift.
                         self._channel.put(request)
@@ -227,14 +248,39 @@ class Worker:
                     )
                     await trio.sleep(delay)
                 except BaseException:
-                    # trio.Cancelled: an admin's cancel or archid stopping.
-                    why = "cancelled" if scope.cancel_called else "archid stopped"
-                    self._on_cut_off(CutOff(request, run_id, attempt, "Cancelled", why))
+                    # trio.Cancelled: a preemption, an admin's cancel or archid stopping.
+                    running = self.current
+                    if running is not None and running.preempted and scope.cancel_called:
+                        cut = CutOff(
+                            request, run_id, attempt, "", "a person's request took the portal",
+                            outcome=Outcome.PREEMPTED,
+                        )  # fmt: skip
+                    else:
+                        why = "cancelled" if scope.cancel_called else "archid stopped"
+                        cut = CutOff(request, run_id, attempt, "Cancelled", why, Outcome.CANCELLED)
+                    self._on_cut_off(cut)
                     raise
                 else:
                     self._succeed(request, run_id, started, result)
                     break
-        if scope.cancelled_caught:
+        preempted = self.current is not None and self.current.preempted
+        if scope.cancelled_caught and preempted:
+            self._breaker.abandoned()
+            log.info(
+                "%s sync preempted: queued again, it runs right after",
+                request.type,
+                extra=logs.fields(
+                    type=request.type, run=self.current.run_id if self.current else None
+                ),
+            )
+            self._channel.put_back(request)
+            self._publish(
+                EventKind.PREEMPTED,
+                request,
+                self.current.run_id if self.current else None,
+                "preempted: queued again",
+            )
+        elif scope.cancelled_caught:
             self._breaker.abandoned()
             log.warning(
                 "%s sync cancelled",
@@ -248,7 +294,7 @@ class Worker:
                 request,
                 self.current.run_id if self.current else None,
                 "cancelled",
-                data={"error": "Cancelled"},
+                data={"error": "Cancelled", "outcome": Outcome.CANCELLED},
             )
             self._scheduler.dropped(request.type)
         self.current = None
@@ -290,12 +336,18 @@ class Worker:
         self._health.record(request.type, True, now)
         self._breaker.succeeded()
         self._scheduler.completed(request.type, started, result.changed)
+        outcome = Outcome.UNCHANGED if result.unchanged else Outcome.OK
         self._publish(
             EventKind.FINISHED,
             request,
             run_id,
-            "ok",
-            data={"changed": result.changed, **result.counts, "seconds": result.seconds},
+            result.note or outcome,
+            data={
+                "outcome": outcome,
+                "changed": result.changed,
+                **result.counts,
+                "seconds": result.seconds,
+            },
         )
 
     def _give_up(

@@ -36,13 +36,6 @@ from archid.exports import SPECS, ExportSpec, ParseStats, parse_export
 from archid.exports.errors import ExportParseError
 from archid.records import ExportType, Record, data_fields, to_json
 
-EX_OK = 0
-EX_USAGE = 64
-EX_DATAERR = 65
-EX_NOINPUT = 66
-EX_SOFTWARE = 70
-EX_IOERR = 74
-
 log = logging.getLogger(__name__)
 
 
@@ -86,21 +79,23 @@ def run_parse(args: argparse.Namespace) -> int:
         export_type = ExportType(args.type)
     except ValueError:
         known = ", ".join(t.value for t in ExportType)
-        return _fail(EX_USAGE, "UsageError", f"unknown export type {args.type!r} (one of: {known})")
+        return _fail(
+            os.EX_USAGE, "UsageError", f"unknown export type {args.type!r} (one of: {known})"
+        )
     try:
         workers = int(args.workers)
     except ValueError:
         workers = 0
     if workers < 1:
         return _fail(
-            EX_USAGE, "UsageError", f"--workers must be a positive integer, not {args.workers!r}"
+            os.EX_USAGE, "UsageError", f"--workers must be a positive integer, not {args.workers!r}"
         )
     path = Path(args.file)
     if not path.is_file():
         if path.is_dir():
-            return _fail(EX_NOINPUT, "IsADirectoryError", f"{path}: is a directory")
+            return _fail(os.EX_NOINPUT, "IsADirectoryError", f"{path}: is a directory")
         reason = "is not a regular file" if path.exists() else "no such file"
-        return _fail(EX_NOINPUT, "FileNotFoundError", f"{path}: {reason}")
+        return _fail(os.EX_NOINPUT, "FileNotFoundError", f"{path}: {reason}")
 
     spec = SPECS[export_type]
     stats = ParseStats()
@@ -113,24 +108,24 @@ def run_parse(args: argparse.Namespace) -> int:
             _write_jsonl(sys.stdout, records)
         sys.stdout.flush()
     except ExportParseError as exc:
-        return _fail(EX_DATAERR, exc)
+        return _fail(os.EX_DATAERR, exc)
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        return _fail(EX_NOINPUT, exc, f"{path}: {exc.strerror or exc}")
+        return _fail(os.EX_NOINPUT, exc, f"{path}: {exc.strerror or exc}")
     except BrokenPipeError:
         # The reader went away (``| head``): not an error of ours. Point stdout
         # at /dev/null so the interpreter's final flush does not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EX_OK
+        return os.EX_OK
     except OSError as exc:
-        return _fail(EX_IOERR, exc, f"{path}: {exc}")
+        return _fail(os.EX_IOERR, exc, f"{path}: {exc}")
     except Exception as exc:
         log.debug("archid parse failed", exc_info=True)
-        return _fail(EX_SOFTWARE, exc)
+        return _fail(os.EX_SOFTWARE, exc)
     if not stats.seconds:
         stats.seconds = time.perf_counter() - started
     if args.stats:
         print(format_stats(export_type, path, stats), file=sys.stderr)
-    return EX_OK
+    return os.EX_OK
 
 
 def _write_jsonl(out: TextIO, records: Iterable[Record]) -> None:

@@ -4,19 +4,19 @@ Every message says what is wrong with which file and what an operator can do
 about it. A parse either yields every record of an export or raises one of
 these: it never returns a silently shortened or misaligned result.
 
-``transient`` says whether exporting again may help: a damaged or cut-off
-download may come out whole next time; a changed layout will not.
+``transient`` (:mod:`archid.failures`) says whether exporting again may
+help: a damaged or cut-off download may come out whole next time; a
+changed layout will not. None of them is the portal's fault as the
+circuit breaker counts it: the portal answered.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from archid.failures import ArchidError
 
 
-class ExportParseError(Exception):
+class ExportParseError(ArchidError):
     """Base class: this file cannot be turned into records."""
-
-    transient: ClassVar[bool] = False
 
 
 class NotAPdf(ExportParseError):

@@ -33,7 +33,7 @@ from archid.metrics.textfile import write_atomically
 
 if TYPE_CHECKING:
     from archid.daemon.service import Daemon
-    from archid.portal.session import AsyncPortal
+    from archid.portal.lanes import PortalLanes
 
 log = logging.getLogger("archid.metrics")
 
@@ -64,7 +64,7 @@ class MetricsExporter:
         database: Path,
         busy_timeout: float,
         events: EventBus,
-        portal: AsyncPortal | None = None,
+        portal: PortalLanes | None = None,
         interval: float = WRITE_INTERVAL,
     ) -> None:
         self.config = config

@@ -41,17 +41,18 @@ from prometheus_client.registry import Collector
 
 from archid import __version__
 from archid.daemon.breaker import BreakerState
-from archid.daemon.health import CUT_OFF
 from archid.records import ExportType
+from archid.runs import Outcome
 from archid.store.schema import TABLES, quote
 
 if TYPE_CHECKING:
     from archid.daemon.service import Daemon
-    from archid.portal.session import AsyncPortal
+    from archid.portal.lanes import PortalLanes
 
-#: the ``outcome`` label of ``archid_sync_runs_total``: ``sync_runs.outcome``,
-#: with the attempts archid's stop or an admin cut off apart from failures
-OUTCOMES: Final = ("ok", "rejected", "failed", "cancelled")
+#: the ``outcome`` label of ``archid_sync_runs_total``: ``sync_runs.outcome``
+#: (rows from before the outcomes ``cancelled`` and ``interrupted`` existed are
+#: carried over by the store's migration)
+OUTCOMES: Final = tuple(Outcome)
 #: the ``op`` label of ``archid_records_changed_total``: a change-feed entry each
 OPS: Final = ("inserted", "updated", "deleted", "restored")
 #: upper bounds (seconds) of the stage-duration buckets: a parse takes well
@@ -110,9 +111,7 @@ class RunTotals:
     def add(self, row: Mapping[str, Any]) -> None:
         """Take one ``sync_runs`` row (a column → value mapping)."""
         export_type = str(row["type"])
-        outcome = str(row["outcome"])
-        if outcome == "failed" and row["error_class"] == CUT_OFF:
-            outcome = "cancelled"
+        outcome = Outcome(row["outcome"])
         self.runs[export_type, outcome] += 1
         self.last_id = max(self.last_id, int(row["id"]))
         ended = _timestamp(row["ended_at"])
@@ -120,11 +119,13 @@ class RunTotals:
             previous = self.last_attempt.get(export_type, ended)
             self.last_attempt[export_type] = max(previous, ended)
         self.warnings[export_type] += _warning_count(row["warnings"])
-        if outcome != "ok":
+        if not outcome.succeeded:
             return
         if ended is not None:
             previous = self.last_success.get(export_type, ended)
             self.last_success[export_type] = max(previous, ended)
+        if outcome is not Outcome.OK:
+            return
         for op in OPS:
             self.changed[export_type, op] += int(row[op] or 0)
         stages = _stage_seconds(row["stage_seconds"])
@@ -257,7 +258,7 @@ class StoreReader:
                 totals.add(dict(zip(_RUN_COLUMNS, row, strict=True)))
             if len(rows) < BATCH:
                 break
-        recount = {t for (t, outcome) in totals.runs if outcome == "ok"}
+        recount = {t for (t, outcome) in totals.runs if outcome is Outcome.OK}
         for export_type in ExportType:
             name = str(export_type)
             if name in recount or name not in self._records:
@@ -309,7 +310,7 @@ class LiveFigures:
     intervals: Mapping[str, float] = field(default_factory=dict)
 
 
-def live_figures(daemon: Daemon, portal: AsyncPortal | None) -> LiveFigures:
+def live_figures(daemon: Daemon, portal: PortalLanes | None) -> LiveFigures:
     """Read the daemon's figures (on the event loop; no I/O beyond a ``stat``)."""
     status = daemon.status()
     paused = status["paused"]
@@ -373,8 +374,9 @@ class ArchidCollector(Collector):
 
         runs = CounterMetricFamily(
             "archid_sync_runs",
-            "Sync attempts recorded in sync_runs, by outcome (cancelled: cut off by a stop"
-            " or an admin).",
+            "Sync attempts recorded in sync_runs, by outcome (unchanged: checked, not exported;"
+            " cancelled: cut off by a stop or an admin; preempted: gave the portal to a"
+            " person's request and ran again).",
             labels=[*typed, "outcome"],
         )
         for export_type in TYPES:
@@ -387,7 +389,7 @@ class ArchidCollector(Collector):
                 "Exports the store's guard refused (too few rows, too many deletions).",
                 labels=typed,
             ),
-            {t: totals.runs[t, "rejected"] for t in TYPES},
+            {t: totals.runs[t, Outcome.REJECTED] for t in TYPES},
         )
         changed = CounterMetricFamily(
             "archid_records_changed",

@@ -26,19 +26,23 @@ Guarantees of :class:`PortalClient`:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import overload
 from urllib.parse import quote, urljoin, urlsplit
 
 from selenium import webdriver
 from selenium.common.exceptions import (
     JavascriptException,
+    StaleElementReferenceException,
     TimeoutException,
     WebDriverException,
 )
@@ -68,6 +72,7 @@ from archid.portal.errors import (
     WrongCredentials,
 )
 from archid.portal.filters import EMPTY_AFTER_LOAD, AgentChoice, Filters
+from archid.portal.grid import ListSurvey, RecentRows, Unchanged, recent_customers, survey
 from archid.portal.listviews import LIST_VIEWS
 from archid.portal.page import Page
 from archid.portal.processes import kill_tree, owner_tag
@@ -82,9 +87,12 @@ from archid.records import ExportType
 
 __all__ = [
     "ExportResult",
+    "ListSurvey",
     "PortalClient",
+    "RecentRows",
     "SessionCookies",
     "Timeouts",
+    "Unchanged",
 ]
 
 log = logging.getLogger("archid.portal")
@@ -126,9 +134,11 @@ class ExportResult:
     """A verified export on disk and what each stage of getting it took.
 
     ``seconds`` has the keys ``login``, ``page_load``, ``menu`` and
-    ``download``; ``logins`` counts the logins this export needed (0 when
-    the session was reused); ``flake_retries`` the DDT "Requested objects"
-    flakes clicked through.
+    ``download``, and ``survey`` when the export was surveyed first;
+    ``logins`` counts the logins this export needed (0 when the session was
+    reused); ``flake_retries`` the DDT "Requested objects" flakes clicked
+    through; ``survey`` is the list's survey read before the export (only
+    when the caller asked for one: see :meth:`PortalClient.export`).
     """
 
     type: ExportType
@@ -137,6 +147,7 @@ class ExportResult:
     seconds: dict[str, float] = field(default_factory=dict)
     logins: int = 0
     flake_retries: int = 0
+    survey: ListSurvey | None = None
 
 
 @dataclass
@@ -164,6 +175,10 @@ def _ignore_stage(stage: Stage) -> None:
     pass
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class PortalClient:
     """One browser, one portal session, reused across exports while valid.
 
@@ -176,7 +191,7 @@ class PortalClient:
     database) marks the browser so that the next archid on the same
     database can find it if it is left behind. With ``require_italian``
     (the default) a browser whose language is not Italian is refused with
-    :class:`WrongBrowserLanguage`.
+    :class:`WrongBrowserLanguage`. ``now`` (aware UTC) dates list surveys.
 
     Not thread-safe, except :meth:`kill`, which any thread may call.
     """
@@ -193,6 +208,7 @@ class PortalClient:
         cookies: SessionCookies | None = None,
         require_italian: bool = True,
         instance: str | None = None,
+        now: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.user = user
@@ -202,6 +218,8 @@ class PortalClient:
         self.budget = budget
         self.cookies = cookies or SessionCookies()
         self.require_italian = require_italian
+        #: this machine's clock (aware UTC): a survey's ``read_at``
+        self._now = now
         #: marks this client's browser processes (see ``processes.py``)
         self.tag = owner_tag()
         self.instance = instance
@@ -485,7 +503,25 @@ class PortalClient:
 
     # -- export ------------------------------------------------------------------
 
-    def export(self, export_type: ExportType, out_dir: Path) -> ExportResult:
+    @overload
+    def export(self, export_type: ExportType, out_dir: Path) -> ExportResult: ...
+
+    @overload
+    def export(
+        self,
+        export_type: ExportType,
+        out_dir: Path,
+        *,
+        skip: Callable[[ListSurvey], bool] | None,
+    ) -> ExportResult | Unchanged: ...
+
+    def export(
+        self,
+        export_type: ExportType,
+        out_dir: Path,
+        *,
+        skip: Callable[[ListSurvey], bool] | None = None,
+    ) -> ExportResult | Unchanged:
         """Export one list view as PDF into ``out_dir``, logging in if needed.
 
         Returns the verified file (starts with ``%PDF-``, ends with
@@ -494,21 +530,38 @@ class PortalClient:
         login page) logs in again once and goes on; any other failure
         raises a :class:`~archid.portal.errors.PortalError` tagged with its
         stage.
+
+        With ``skip`` (any type but customers), once the list is open with
+        the export's filter and before the export is clicked, the list is
+        surveyed (:func:`archid.portal.grid.survey`, stage ``survey``) and
+        ``skip(survey)`` is called in this thread. If it returns true, the
+        agent's filter, sort and page are put back and :class:`Unchanged`
+        is returned: no file is asked for. Otherwise the export goes on and
+        its result carries the survey. A survey that cannot be read does
+        not fail the export: its unreadable figures are ``None``.
+        Customers are never surveyed (their list has no modification time).
         """
         logins_before = self.logins
         with self._boundary():
             self._ensure_alive()
             try:
-                result = self._export_once(export_type, out_dir)
+                result = self._export_once(export_type, out_dir, skip)
             except SessionExpired:
                 log.info("the portal session ended: logging in again")
                 self.cookies.clear()
                 self.driver.delete_all_cookies()
-                result = self._export_once(export_type, out_dir)
+                result = self._export_once(export_type, out_dir, skip)
+        if isinstance(result, Unchanged):
+            return dataclasses.replace(result, logins=self.logins - logins_before)
         result.logins = self.logins - logins_before
         return result
 
-    def _export_once(self, export_type: ExportType, out_dir: Path) -> ExportResult:
+    def _export_once(
+        self,
+        export_type: ExportType,
+        out_dir: Path,
+        skip: Callable[[ListSurvey], bool] | None,
+    ) -> ExportResult | Unchanged:
         seconds: dict[str, float] = {}
         mark = time.monotonic()
         if not self.has_session():
@@ -517,7 +570,18 @@ class PortalClient:
         mark = time.monotonic()
         choice = self._open_list(export_type)
         seconds["page_load"] = time.monotonic() - mark
+        survey: ListSurvey | None = None
         try:
+            if skip is not None and export_type is not ExportType.CUSTOMERS:
+                mark = time.monotonic()
+                self._stage = Stage.SURVEY
+                survey = self._survey(export_type)
+                seconds["survey"] = time.monotonic() - mark
+                if skip(survey):
+                    if choice is not None:
+                        self._put_back(choice)
+                    self._save_cookies()
+                    return Unchanged(survey, seconds)
             mark = time.monotonic()
             self._stage = Stage.MENU
             devtools = self._devtools()
@@ -539,18 +603,97 @@ class PortalClient:
             shutil.rmtree(downloads, ignore_errors=True)
         except SessionExpired:
             raise
-        except PortalError:
-            if choice is not None and self._driver is not None:
-                self._put_back(choice)
+        except Exception:
+            # The agent's filter is theirs again whatever stopped the export
+            # (skip() itself may raise); a dead browser has nothing to put back.
+            self._put_back_after_failure(choice)
             raise
         if choice is not None:
             self._put_back(choice)
-        with contextlib.suppress(*_DRIVER_GONE):
-            self.cookies.save(self.driver.get_cookies())
-        return ExportResult(export_type, final, final.stat().st_size, seconds, flake_retries=flakes)
+        self._save_cookies()
+        return ExportResult(
+            export_type,
+            final,
+            final.stat().st_size,
+            seconds,
+            flake_retries=flakes,
+            survey=survey,
+        )
 
-    def _open_list(self, export_type: ExportType) -> AgentChoice | None:
-        """Load ``export_type``'s list, ready to export everything; the agent's filter."""
+    def _survey(self, export_type: ExportType) -> ListSurvey:
+        """The list's survey; figures that could not be read are ``None``, never an error.
+
+        Only a session found ended (the export logs in again) and a browser
+        gone leave as errors.
+        """
+        try:
+            return survey(self._page(), export_type, self._now)
+        except (SessionExpired, BrowserFailure):
+            raise
+        except (PortalError, JavascriptException, StaleElementReferenceException) as exc:
+            log.warning("could not survey the %s list: %s", export_type, exc)
+            return ListSurvey(export_type, None, None, self._now())
+
+    # -- the newest customers -------------------------------------------------------
+
+    def recent_customers(self, on_read: Callable[[RecentRows], None] | None = None) -> RecentRows:
+        """The newest customers (up to 200, newest first) from the customers grid.
+
+        The fast path of the order form: no export. The customers list is
+        opened with the "all customers" filter, as for an export, and read
+        by :func:`archid.portal.grid.recent_customers` (stage ``grid``);
+        the agent's page size, sort, page and filter are put back
+        (``on_read`` gets the rows before that, in this thread). A session
+        found ended logs in again once; failures raise
+        :class:`~archid.portal.errors.PortalError` tagged with their stage.
+        """
+        logins_before = self.logins
+        with self._boundary():
+            self._ensure_alive()
+            try:
+                rows = self._recent_once(on_read)
+            except SessionExpired:
+                log.info("the portal session ended: logging in again")
+                self.cookies.clear()
+                self.driver.delete_all_cookies()
+                rows = self._recent_once(on_read)
+        return dataclasses.replace(rows, logins=self.logins - logins_before)
+
+    def _recent_once(self, on_read: Callable[[RecentRows], None] | None) -> RecentRows:
+        seconds: dict[str, float] = {}
+        mark = time.monotonic()
+        if not self.has_session():
+            self._login()
+        seconds["login"] = time.monotonic() - mark
+        mark = time.monotonic()
+        # No hidden column is shown for this read: it must be fast.
+        choice = self._open_list(ExportType.CUSTOMERS, show_columns=False)
+        seconds["page_load"] = time.monotonic() - mark
+        try:
+            self._stage = Stage.GRID
+            rows = recent_customers(self._page(), seconds, on_read)
+        except SessionExpired:
+            raise
+        except Exception:
+            self._put_back_after_failure(choice)
+            raise
+        mark = time.monotonic()
+        if choice is not None:
+            self._put_back(choice)
+        seconds["restore"] = seconds.get("restore", 0.0) + time.monotonic() - mark
+        self._save_cookies()
+        return rows
+
+    # -- the list ------------------------------------------------------------------
+
+    def _open_list(
+        self, export_type: ExportType, *, show_columns: bool = True
+    ) -> AgentChoice | None:
+        """Load ``export_type``'s list, ready to export everything; the agent's filter.
+
+        With ``show_columns`` every column the export reads is shown
+        (``columns.py``); without, the session's columns stay as they are.
+        """
         page = self._page()  # starts the browser if none runs (its own stage)
         self._stage = Stage.PAGE_LOAD
         self._get(urljoin(self.base_url, LIST_VIEWS[export_type] + "/"))
@@ -565,22 +708,36 @@ class PortalClient:
             seen = page.look()
         if not seen.grid:
             raise UnexpectedPage(f"the {export_type} list shows no grid", Stage.PAGE_LOAD)
-        refresh = False
+        # Idle already: only the cells may still be filling (spec v3), so no
+        # second idle wait (three more looks) before the filter.
         if export_type in EMPTY_AFTER_LOAD:
             # Their cells stay empty after a load until a real click refreshes them.
-            refresh = not page.wait_idle(filled=True, filled_timeout=0.0)
+            refresh = not page.wait_filled(0.0)
         else:
-            page.wait_idle(filled=True)
+            refresh = False
+            page.wait_filled()
         choice = filters.prepare(export_type, refresh=refresh)
+        if not show_columns:
+            return choice
         try:
-            Columns(page).show_needed(export_type)
-            page.wait_idle(filled=True)
-            page.require_list(f"the {export_type} list")
+            if Columns(page).show_needed(export_type):
+                page.wait_idle(filled=True)
+                page.require_list(f"the {export_type} list")
         except PortalError:
             if choice is not None:
                 filters.restore(choice)
             raise
         return choice
+
+    def _save_cookies(self) -> None:
+        with contextlib.suppress(*_DRIVER_GONE):
+            self.cookies.save(self.driver.get_cookies())
+
+    def _put_back_after_failure(self, choice: AgentChoice | None) -> None:
+        """:meth:`_put_back` while a failure leaves: the failure is the one reported."""
+        if choice is not None and self._driver is not None:
+            with contextlib.suppress(*_DRIVER_GONE):
+                self._put_back(choice)
 
     def _put_back(self, choice: AgentChoice) -> None:
         """The agent's filter, as it was before the export (their profile is shared)."""

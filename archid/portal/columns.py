@@ -13,12 +13,18 @@ each column clicked (item ``…_3_drag_C<i>``, ``i`` the ``GetColumn``
 index; the caption as a fallback), then Apply, which stays disabled unless
 the eyes got real clicks. The grid then reports every such column shown,
 or the export stops with :class:`UnexpectedPage`.
+
+The same dialog shows or hides any other column on request (:meth:`Columns.show`,
+:meth:`Columns.hide`): the list survey (``grid.py``) shows the prices'
+hidden MODIFIEDDATETIME to sort by it, and hides it again after.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -27,7 +33,7 @@ from archid.exports import SPECS
 from archid.exports.parse import normalise_header
 from archid.portal.errors import UnexpectedPage
 from archid.portal.page import GRID_JS, Page
-from archid.portal.texts import APPLY, CLOSE, COLUMN_CHOOSER, SHOW_CUSTOMIZATION, reads_any
+from archid.portal.texts import APPLY, CLOSE, COLUMN_CHOOSER, SHOW_CUSTOMIZATION
 from archid.records import ExportType
 
 _COLUMNS_JS = (
@@ -39,8 +45,11 @@ const out = [];
 const count = typeof grid.GetColumnCount === 'function' ? grid.GetColumnCount() : 0;
 for (let i = 0; i < count; i++) {
   const c = grid.GetColumn(i);
-  if (c) { out.push({index: i, field: String(c.fieldName || ''),
-                     caption: String(c.caption || ''), visible: !!c.visible}); }
+  if (c) {
+    const at = Number(c.visibleIndex);
+    out.push({index: i, field: String(c.fieldName || ''), caption: String(c.caption || ''),
+              visible: !!c.visible, visibleIndex: Number.isInteger(at) ? at : -1});
+  }
 }
 return out;
 """
@@ -59,6 +68,19 @@ class GridColumn:
     field: str
     caption: str
     visible: bool
+    #: the position among the shown columns (``visibleIndex``); -1 when hidden or unknown
+    visible_index: int = -1
+
+    @classmethod
+    def from_script(cls, column: Mapping[str, Any]) -> GridColumn:
+        """From what the page's script reports of ``GetColumn(i)``."""
+        return cls(
+            int(column["index"]),
+            str(column["field"]),
+            str(column["caption"]),
+            bool(column["visible"]),
+            int(column["visibleIndex"]),
+        )
 
 
 def needed_headers(export_type: ExportType) -> frozenset[str]:
@@ -80,10 +102,7 @@ class Columns:
         raw = self.page.js(_COLUMNS_JS)
         if raw is None:
             raise UnexpectedPage("the list has no grid", self.page.stage())
-        return [
-            GridColumn(int(c["index"]), str(c["field"]), str(c["caption"]), bool(c["visible"]))
-            for c in raw
-        ]
+        return [GridColumn.from_script(c) for c in raw]
 
     def hidden_needed(self, export_type: ExportType) -> list[GridColumn]:
         wanted = needed_headers(export_type)
@@ -94,18 +113,7 @@ class Columns:
         hidden = self.hidden_needed(export_type)
         if not hidden:
             return 0
-        dialog = self._open_dialog()
-        self._choose_tab(dialog)
-        clicked = 0
-        for column in hidden:
-            eye = self._eye(dialog, column)
-            if eye is None:
-                continue
-            self.page.click(eye)
-            clicked += 1
-        if clicked:
-            self._apply(dialog)
-        self._close(dialog)
+        self._switch(hidden, show=True)
         still = [c.caption for c in self.hidden_needed(export_type)]
         if still:
             raise UnexpectedPage(
@@ -115,32 +123,64 @@ class Columns:
             )
         return len(hidden)
 
+    def show(self, columns: list[GridColumn]) -> None:
+        """Switch ``columns`` on; :class:`UnexpectedPage` when the grid still hides one."""
+        self._switch_checked(columns, show=True)
+
+    def hide(self, columns: list[GridColumn]) -> None:
+        """Switch ``columns`` off; :class:`UnexpectedPage` when the grid still shows one."""
+        self._switch_checked(columns, show=False)
+
+    def _switch_checked(self, columns: list[GridColumn], *, show: bool) -> None:
+        wanted = {c.index for c in columns}
+        current = [c for c in self.read() if c.index in wanted and c.visible != show]
+        if not current:
+            return
+        self._switch(current, show=show)
+        wrong = [c.caption for c in self.read() if c.index in wanted and c.visible != show]
+        if wrong:
+            raise UnexpectedPage(
+                f"the grid still {'hides' if show else 'shows'} {', '.join(wrong)} after the"
+                " column chooser's Apply",
+                self.page.stage(),
+            )
+
+    def _switch(self, columns: list[GridColumn], *, show: bool) -> None:
+        """Click the eyes of ``columns`` in the dialog, then Apply (if any eye was found)."""
+        dialog = self._open_dialog()
+        self._choose_tab(dialog)
+        clicked = 0
+        for column in columns:
+            eye = self._eye(dialog, column, showing=not show)
+            if eye is None:
+                continue
+            self.page.click(eye)
+            clicked += 1
+        if clicked:
+            self._apply(dialog)
+        self._close(dialog)
+
     # -- the dialog ------------------------------------------------------------------
 
     def _dialog(self) -> WebElement | None:
-        for element in self.page.driver.find_elements(By.CSS_SELECTOR, _DIALOG):
-            if self.page.shown(element):
-                return element
-        return None
+        shown = self.page.shown_matching(_DIALOG)
+        return shown[0] if shown else None
 
     def _open_dialog(self) -> WebElement:
         page = self.page
         # A column's header cell (id ending _col<k>), not the command column's.
         headers = [
             cell
-            for cell in page.driver.find_elements(By.CSS_SELECTOR, "td[class*='dxgvHeader']")
-            if re.search(r"_col\d+$", cell.get_attribute("id") or "") and page.shown(cell)
+            for cell in page.shown_matching("td[class*='dxgvHeader']")
+            if re.search(r"_col\d+$", cell.get_attribute("id") or "")
         ]
         if headers:
             page.context_click(headers[0])
             items: list[WebElement] = []
 
             def menu_item() -> bool:
-                items[:] = [
-                    e
-                    for e in page.elements_reading("a, span, li", SHOW_CUSTOMIZATION)
-                    if page.shown(e)
-                ]
+                found = page.elements_reading("a, span, li", SHOW_CUSTOMIZATION)
+                items[:] = [e for e in found if page.shown(e)]
                 return bool(items)
 
             if page.wait_for(menu_item, 3.0):
@@ -162,32 +202,29 @@ class Columns:
     def _choose_tab(self, dialog: WebElement) -> None:
         page = self.page
         tabs = [t for t in dialog.find_elements(By.CSS_SELECTOR, "[id$='_DXCDPageControl_T3T']")]
-        tabs += [
-            t
-            for t in dialog.find_elements(By.CSS_SELECTOR, "[id*='DXCDPageControl'] *")
-            if reads_any(t.get_attribute("textContent") or "", COLUMN_CHOOSER)
-        ]
+        tabs += page.elements_reading("[id*='DXCDPageControl'] *", COLUMN_CHOOSER, within=dialog)
         for tab in tabs:
             if page.shown(tab):
                 page.click(tab)
                 break
         items = "[class*='CustDialogColumnItem']"
-        if not page.wait_for(
-            lambda: any(page.shown(e) for e in dialog.find_elements(By.CSS_SELECTOR, items)), 5.0
-        ):
+        if not page.wait_for(lambda: bool(page.shown_matching(items, within=dialog)), 5.0):
             raise UnexpectedPage("the column chooser lists no columns", page.stage())
         page.wait_idle(filled=False)
 
-    def _eye(self, dialog: WebElement, column: GridColumn) -> WebElement | None:
+    def _eye(self, dialog: WebElement, column: GridColumn, *, showing: bool) -> WebElement | None:
+        """The eye of ``column`` (by its ``GetColumn`` index, else by caption among the
+        eyes in the state ``showing`` says: ``ColumnShow`` or ``ColumnHide``)."""
         page = self.page
         for eye in dialog.find_elements(By.CSS_SELECTOR, f"[id$='_3_drag_C{column.index}Chk5_D']"):
             if page.shown(eye):
                 return eye
         wanted = normalise_header(column.caption)
+        state = "ColumnShow" if showing else "ColumnHide"
         for item in dialog.find_elements(By.CSS_SELECTOR, "[class*='CustDialogColumnItem']"):
             if normalise_header(item.get_attribute("textContent") or "") != wanted:
                 continue
-            for eye in item.find_elements(By.CSS_SELECTOR, "[class*='ColumnHide']"):
+            for eye in item.find_elements(By.CSS_SELECTOR, f"[class*='{state}']"):
                 if page.shown(eye):
                     return eye
         return None
@@ -204,14 +241,12 @@ class Columns:
         """Click the dialog's shown button with this id ending (spec v3) or text."""
         page = self.page
         buttons = dialog.find_elements(By.CSS_SELECTOR, f"[id$='{id_suffix}']")
-        buttons += [
-            b
-            for b in dialog.find_elements(By.CSS_SELECTOR, "a, button, div[id*='DXCBtn']")
-            if reads_any(b.get_attribute("textContent") or "", texts)
-        ]
+        buttons += page.elements_reading("a, button, div[id*='DXCBtn']", texts, within=dialog)
         for button in buttons:
             if page.shown(button):
+                # Apply re-renders the grid through a callback: watched as one.
+                page.mark()
                 page.click(button)
-                page.wait_idle(filled=False)
+                page.await_callback("the column chooser")
                 return True
         return False

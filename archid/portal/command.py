@@ -6,10 +6,10 @@ the file and the seconds per stage. It reuses the session the daemon (or
 an earlier export) saved beside the database, so it usually costs no
 login, and first kills any browser a dead archid on the same database left
 behind. Exit status: 0 on success,
-75 (``EX_TEMPFAIL``) for a transient failure worth retrying later,
-77 (``EX_NOPERM``) for wrong credentials, a blocked client or a spent
-login budget, 78 (``EX_CONFIG``) for a bad configuration, 70
-(``EX_SOFTWARE``) for anything else. The password is never printed.
+75 (``os.EX_TEMPFAIL``) for a transient failure worth retrying later,
+77 (``os.EX_NOPERM``) for wrong credentials, a blocked client or a spent
+login budget, 78 (``os.EX_CONFIG``) for a bad configuration, 70
+(``os.EX_SOFTWARE``) for anything else. The password is never printed.
 """
 
 from __future__ import annotations
@@ -23,10 +23,6 @@ from typing import Final
 from archid.config import ConfigError, default_config_path, load_config
 from archid.portal.errors import PermanentPortalError, PortalError, TransientPortalError
 from archid.records import ExportType
-
-EX_SOFTWARE: Final = 70
-EX_TEMPFAIL: Final = 75
-EX_NOPERM: Final = 77
 
 _STAGES: Final = ("login", "page_load", "menu", "download")
 
@@ -45,10 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def exit_status(error: PortalError) -> int:
     """The exit status for a portal error: permanent 77, transient 75."""
     if isinstance(error, PermanentPortalError):
-        return EX_NOPERM
+        return os.EX_NOPERM
     if isinstance(error, TransientPortalError):
-        return EX_TEMPFAIL
-    return EX_SOFTWARE
+        return os.EX_TEMPFAIL
+    return os.EX_SOFTWARE
 
 
 def run_export(args: argparse.Namespace) -> int:

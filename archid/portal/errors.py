@@ -24,6 +24,8 @@ from __future__ import annotations
 import enum
 from typing import ClassVar
 
+from archid.failures import ArchidError
+
 
 class Stage(enum.StrEnum):
     """Where in an export an error happened."""
@@ -34,9 +36,13 @@ class Stage(enum.StrEnum):
     MENU = "menu"
     DOWNLOAD = "download"
     PROBE = "probe"
+    #: reading a list's grid for a change check before an export (``grid.py``)
+    SURVEY = "survey"
+    #: reading the newest customers from the grid (``grid.py``)
+    GRID = "grid"
 
 
-class PortalError(Exception):
+class PortalError(ArchidError):
     """Base class: the portal could not give us what we asked for."""
 
     stage: Stage
@@ -50,11 +56,10 @@ class PortalError(Exception):
 
 
 class PermanentPortalError(PortalError):
-    """Retrying will not help until an operator (or the calendar) acts."""
+    """Retrying will not help until an operator (or the calendar) acts; a
+    ``hold`` stops every login until :attr:`lifts` happens (see the module's
+    docstring)."""
 
-    transient: ClassVar[bool] = False
-    #: every login stops until :attr:`lifts` happens (see the module's docstring)
-    hold: ClassVar[bool] = False
     #: what ends a hold, in an operator's words ("" when the error holds nothing)
     lifts: ClassVar[str] = ""
     #: whether the next portal day (midnight Europe/Rome) ends the hold by itself
@@ -99,9 +104,11 @@ class WrongBrowserLanguage(PermanentPortalError):
 
 
 class TransientPortalError(PortalError):
-    """A failure that may well pass: retry with backoff."""
+    """A failure that may well pass: retry with backoff. The portal's fault
+    (the breaker counts it) unless the class says otherwise."""
 
     transient: ClassVar[bool] = True
+    portal_fault: ClassVar[bool] = True
 
 
 class SessionExpired(TransientPortalError):
@@ -130,3 +137,6 @@ class UnexpectedPage(TransientPortalError):
 
 class BrowserFailure(TransientPortalError):
     """The browser or its driver could not be started or crashed."""
+
+    #: this machine's browser, not the portal: probing the portal would not help
+    portal_fault: ClassVar[bool] = False

@@ -18,7 +18,7 @@ the opened drop-down (that works everywhere); the combo's client
 rows with empty cells after a load until a real click on another item and
 back refreshes them. Products have a saved grid filter instead, cleared
 with the grid's ``ClearFilter()``; the grid's client API cannot read a
-filter, so that one cannot be put back.
+filter, so that one cannot be put back (their page index is).
 """
 
 from __future__ import annotations
@@ -166,7 +166,8 @@ class AgentChoice:
     """What the agent's profile held before archid chose its item: put back after.
 
     ``page`` is the grid's page index, saved per user too, which a change of
-    filter moves back to the first page.
+    filter moves back to the first page. Products have no item (``value``
+    is empty): only their page is put back.
     """
 
     type: ExportType
@@ -202,14 +203,17 @@ class Filters:
 
         With ``refresh`` (DDT and invoices after a load showed empty
         cells) the wanted item is chosen again through another item, with
-        real clicks. Products: the saved grid filter is cleared (nothing
-        to put back). Raises :class:`UnexpectedPage` when a list has no
-        filter combo or it cannot be set.
+        real clicks. Products: the saved grid filter is cleared (only the
+        page index is kept to put back). Raises :class:`UnexpectedPage`
+        when a list has no filter combo or it cannot be set.
         """
         if export_type is ExportType.PRODUCTS:
+            # The filter cannot be read to put it back; the page index can.
+            page = self.page.js(_PAGE_JS)
+            self.page.mark()
             self.page.js(GRID_JS + "const g = archidGrid(); if (g) { g.ClearFilter(); }")
-            self.page.wait_idle(filled=False)
-            return None
+            self.page.await_callback("the grid filter's clearing")
+            return AgentChoice(export_type, "", page if isinstance(page, int) else None)
         spec = FILTERS[export_type]
         combo = self._combo(export_type)
         if combo is None:
@@ -236,26 +240,33 @@ class Filters:
         return before
 
     def restore(self, choice: AgentChoice) -> None:
-        """Put the agent's item back; a failure is a warning, never the export's."""
+        """Put the agent's item and page back; a failure is a warning, never the export's."""
         try:
+            if choice.type is ExportType.PRODUCTS:
+                self._restore_page(choice)
+                return
             combo = self._combo(choice.type)
             if combo is None:
                 return
-            if combo.value != choice.value and self.page.js(
-                _SET_VALUE_JS, combo.id, choice.value, combo.value
-            ):
-                self.page.wait_idle(filled=False)
+            if combo.value != choice.value:
+                self.page.mark()
+                if self.page.js(_SET_VALUE_JS, combo.id, choice.value, combo.value):
+                    self.page.await_callback("the filter's change")
             again = self._combo(choice.type)
             if again is None or again.value != choice.value:
                 log.warning(
                     "could not put the agent's %s filter back (%s)", choice.type, choice.value
                 )
                 return
-            if choice.page is not None and self.page.js(_PAGE_JS) != choice.page:
-                self.page.js(_GOTO_PAGE_JS, choice.page)
-                self.page.wait_idle(filled=False)
+            self._restore_page(choice)
         except (PortalError, WebDriverException) as exc:
             log.warning("could not put the agent's %s filter back: %s", choice.type, exc)
+
+    def _restore_page(self, choice: AgentChoice) -> None:
+        if choice.page is not None and self.page.js(_PAGE_JS) != choice.page:
+            self.page.mark()
+            self.page.js(_GOTO_PAGE_JS, choice.page)
+            self.page.await_callback("the page change")
 
     def show_customers_list(self) -> None:
         """Customers' view combo to Clienti when the page shows the map (no grid)."""
@@ -285,8 +296,9 @@ class Filters:
                     break
             else:
                 return False
+        page.mark()
         page.click(item)
-        page.wait_idle(filled=False)
+        page.await_callback("the filter's change")
         return True
 
     def _item(self, combo_id: str, texts: tuple[str, ...]) -> WebElement | None:
@@ -319,8 +331,9 @@ class Filters:
         prefix = combo.value[: len(combo.value) - len(spec_suffix)] if spec_suffix else ""
         if not prefix:
             return
+        self.page.mark()
         if self.page.js(_SET_VALUE_JS, combo.id, prefix + suffix, combo.value):
-            self.page.wait_idle(filled=False)
+            self.page.await_callback("the filter's change")
 
 
 def _all_suffixes() -> list[str]:

@@ -37,7 +37,7 @@ from archid.portal.errors import (
     Stage,
     UnexpectedPage,
 )
-from archid.portal.texts import REQUESTED_OBJECTS, SHOW_HIDDEN_ITEMS, reads_any
+from archid.portal.texts import REQUESTED_OBJECTS, SHOW_HIDDEN_ITEMS, normalise, reads_any
 
 #: JavaScript that defines ``archidGrid()``: the grid's client object, or null
 #: JavaScript that defines ``archidFind(test)``: the first ``window`` property that is
@@ -65,6 +65,11 @@ function archidGrid() {
 """
 )
 
+#: seconds between looks while a callback archid started runs: it can be watched
+#: closer than spec v3's idle rule (looks 200 ms apart), since archid knows
+#: what it re-renders
+CALLBACK_POLL = 0.05
+
 _SHOWN_JS = """
 function archidShown(el) {
   if (!el || !el.getClientRects().length) { return false; }
@@ -73,21 +78,25 @@ function archidShown(el) {
 }
 """
 
-# Busy: a loading panel is visible, a control is in callback, or the
-# document is still loading (spec v3, "List view pages", Loading).
-_BUSY_JS = (
+#: JavaScript that defines ``archidBusy()``: why the page is busy, or '' (spec v3,
+#: "List view pages", Loading): a loading panel is visible, a control is in
+#: callback, or the document is still loading
+BUSY_JS = (
     _SHOWN_JS
     + FIND_JS
     + """
-const panels = document.querySelectorAll(
-  '.dxgvLoadingPanel_XafTheme, .dxlp, [id*="LPV"], [class*="LoadingPanel"]');
-for (const el of panels) { if (archidShown(el)) { return 'a loading panel'; } }
-if (archidFind((v) => typeof v.InCallback === 'function' && v.InCallback())) {
-  return 'a control in callback';
+function archidBusy() {
+  const panels = document.querySelectorAll(
+    '.dxgvLoadingPanel_XafTheme, .dxlp, [id*="LPV"], [class*="LoadingPanel"]');
+  for (const el of panels) { if (archidShown(el)) { return 'a loading panel'; } }
+  if (archidFind((v) => typeof v.InCallback === 'function' && v.InCallback())) {
+    return 'a control in callback';
+  }
+  return document.readyState === 'complete' ? '' : 'the document';
 }
-return document.readyState === 'complete' ? '' : 'the document';
 """
 )
+_BUSY_JS = BUSY_JS + "return archidBusy();"
 
 # The first data row shows its values: half its cells have text (the
 # predecessor's rule; the first cells are the selection box and "Edit").
@@ -99,6 +108,45 @@ let filled = 0;
 for (const cell of cells) { if (cell.textContent.trim()) { filled += 1; } }
 return filled * 2 >= cells.length;
 """
+
+# What a grid callback re-renders: a header cell, the pager, the first row (or
+# the empty row). Marked before an act; one of them gone (or a new document:
+# a filter that reloads the page) means the answer is in.
+_MARK_JS = """
+window.archidAnswer = undefined;
+window.archidMarks = [
+  document.querySelector('td[class*="dxgvHeader"]'),
+  document.querySelector('[id$="_DXPagerBottom"]'),
+  document.querySelector('tr[class*="dxgvDataRow"], [class*="dxgvEmptyDataRow"]'),
+].filter(Boolean);
+"""
+
+_AFTER_JS = (
+    BUSY_JS
+    + """
+const marks = window.archidMarks;
+return {busy: archidBusy(), replaced: !marks || marks.some((el) => !el.isConnected),
+        login: /login\\.aspx/i.test(document.URL),
+        answer: window.archidAnswer === undefined ? null : window.archidAnswer};
+"""
+)
+
+_CONTAINING_JS = """
+const root = arguments[2] || document;
+const wanted = arguments[1];
+return Array.from(root.querySelectorAll(arguments[0])).filter((el) => {
+  const text = (el.textContent || '').replace(/\\s+/g, ' ').trim().toLowerCase();
+  return wanted.some((w) => text.includes(w));
+});
+"""
+
+_SHOWN_MATCHING_JS = (
+    _SHOWN_JS
+    + """
+const root = arguments[1] || document;
+return Array.from(root.querySelectorAll(arguments[0])).filter(archidShown);
+"""
+)
 
 _LOOK_JS = (
     GRID_JS
@@ -269,8 +317,50 @@ class Page:
             time.sleep(self.poll)
         if not filled:
             return True
-        limit = self.filled_timeout if filled_timeout is None else filled_timeout
+        return self.wait_filled(filled_timeout)
+
+    def wait_filled(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` (default ``filled_timeout``) seconds for half the first
+        data row's cells to have text (an empty grid counts as filled); whether they do."""
+        limit = self.filled_timeout if timeout is None else timeout
         return self.wait_for(lambda: bool(self.js(_FILLED_JS)), limit)
+
+    def mark(self) -> None:
+        """Mark what a grid callback re-renders, before an act that starts one."""
+        self.js(_MARK_JS)
+
+    def await_callback(self, what: str, *, answer: bool = False) -> Any:
+        """Wait for the callback an act started after :meth:`mark` to end.
+
+        Over when something marked has been replaced (a new document counts)
+        and two looks in a row, :data:`CALLBACK_POLL` apart, see nothing
+        busy; with ``answer``, when ``window.archidAnswer`` (a script's
+        answer, reset by :meth:`mark`) is set instead, which is returned.
+        An act that replaces nothing ends by spec v3's idle rule (quiet for
+        three looks ``poll`` apart). The login page instead of the list:
+        :class:`SessionExpired`; still busy after ``timeout``:
+        :class:`ExportTimeout`.
+        """
+        deadline = time.monotonic() + self.timeout
+        poll = min(CALLBACK_POLL, self.poll)
+        quiet = 0
+        quiet_since: float | None = None
+        while True:
+            seen = self.js(_AFTER_JS)
+            if seen["login"]:
+                raise SessionExpired("the portal sent the browser to the login page", self._stage())
+            now = time.monotonic()
+            if seen["busy"]:
+                quiet, quiet_since = 0, None
+            else:
+                quiet += 1
+                quiet_since = now if quiet_since is None else quiet_since
+                done = seen["answer"] is not None if answer else bool(seen["replaced"])
+                if (done and quiet >= 2) or (quiet >= 3 and now - quiet_since >= 2 * self.poll):
+                    return seen["answer"]
+            if now > deadline:
+                raise ExportTimeout(f"{what} did not end in time", self._stage())
+            time.sleep(poll)
 
     def wait_for(self, condition: Callable[[], bool], seconds: float) -> bool:
         """Poll ``condition`` every ``poll`` seconds for up to ``seconds``; its last value."""
@@ -330,10 +420,20 @@ class Page:
                 return
         raise UnexpectedPage("a menu item stays hidden in the overflow menu", self._stage())
 
-    def elements_reading(self, css: str, texts: tuple[str, ...]) -> list[WebElement]:
-        """The elements matching ``css`` whose text (shown or not) reads one of ``texts``."""
+    def elements_reading(
+        self, css: str, texts: tuple[str, ...], *, within: WebElement | None = None
+    ) -> list[WebElement]:
+        """The elements matching ``css`` (inside ``within``) whose text, shown or not,
+        reads one of ``texts``."""
+        # The browser picks the few candidates whose text contains a wanted one:
+        # reading every element's text from here costs a round trip each.
+        candidates = self.js(_CONTAINING_JS, css, [normalise(t) for t in texts], within) or []
         return [
             element
-            for element in self.driver.find_elements("css selector", css)
+            for element in candidates
             if reads_any(element.get_attribute("textContent") or "", texts)
         ]
+
+    def shown_matching(self, css: str, *, within: WebElement | None = None) -> list[WebElement]:
+        """The shown elements matching ``css`` (inside ``within``), in document order."""
+        return list(self.js(_SHOWN_MATCHING_JS, css, within) or [])

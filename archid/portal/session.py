@@ -19,7 +19,13 @@ guarantees:
 * a failure that calls for a portal hold (:mod:`archid.portal.hold`)
   stops every login: later exports fail at once with the same class of
   error, costing no browser and no login, until the hold lifts
-  (:attr:`AsyncPortal.hold`, :meth:`AsyncPortal.resume`).
+  (:attr:`AsyncPortal.hold`, :meth:`AsyncPortal.resume`);
+* an export the caller lets go of (:meth:`AsyncPortal.let_go`, then a
+  cancellation: a preemption) is not killed. The portal's server would go
+  on rendering it anyway and its session stays busy until it is done, so
+  the thread is left to finish: nothing uses this session meanwhile (the
+  next call waits for it), and the next export of the same type takes its
+  result instead of asking the portal again.
 """
 
 from __future__ import annotations
@@ -27,11 +33,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar, overload
 
+import outcome
 import trio
 
 from archid import logs
@@ -41,12 +53,26 @@ from archid.portal.budget import LoginBudget, next_portal_day
 from archid.portal.client import ExportResult, PortalClient, Timeouts
 from archid.portal.cookies import DEFAULT_IDLE, SessionCookies, default_session_path
 from archid.portal.errors import PermanentPortalError, Stage
+from archid.portal.grid import ListSurvey, RecentRows, Unchanged
 from archid.portal.hold import HOLD_FILE_NAME, PortalHold, load_hold, save_hold
 from archid.portal.password import PasswordFile
 from archid.portal.processes import instance_tag
 from archid.records import ExportType
 
 log = logging.getLogger("archid.portal")
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _Detached:
+    """An export let go of while its thread ran on: its result, once there."""
+
+    export_type: ExportType
+    #: where its file lands (none for a read of the grid)
+    folder: Path | None
+    done: trio.Event
+    result: outcome.Outcome[object] | None = None
 
 
 def _utc_now() -> datetime:
@@ -109,6 +135,9 @@ class AsyncPortal:
             )
         self._client: PortalClient | None = None
         self._lock = trio.Lock()
+        self._letting_go = False
+        self._detached: _Detached | None = None
+        self._spool: Path | None = None
         self._idle_deadline = math.inf
         self._idle_scope: trio.CancelScope | None = None
         self._retired_logins = 0
@@ -122,6 +151,8 @@ class AsyncPortal:
         budget_path: Path | None = None,
         session_path: Path | None = None,
         now: Callable[[], datetime] = _utc_now,
+        budget: LoginBudget | None = None,
+        persist_hold: bool = True,
     ) -> AsyncPortal:
         """The portal, browser, timeouts, login budget and saved session ``config`` describes.
 
@@ -131,7 +162,9 @@ class AsyncPortal:
         database and the login ledger), a portal hold in
         ``portal-hold.json`` beside it; browsers carry the database's
         :func:`~archid.portal.processes.instance_tag`. ``now`` (the
-        daemon's one wall clock) is handed to the budget too.
+        daemon's one wall clock) is handed to the budget too. A second
+        session of the same process passes the first one's ``budget`` (one
+        login ledger), its own ``session_path`` and ``persist_hold=False``.
         """
         portal = config.portal
         password: Secret | PasswordFile = (
@@ -145,12 +178,14 @@ class AsyncPortal:
             password,
             settings=BrowserSettings.from_config(config.browser, verify_tls=portal.verify_tls),
             timeouts=Timeouts.from_config(portal),
-            budget=LoginBudget.from_config(config, budget_path, now=now),
+            budget=budget or LoginBudget.from_config(config, budget_path, now=now),
             idle_timeout=config.browser.idle_timeout,
             session_path=session_path or default_session_path(config),
             instance=instance_tag(config.database.path),
             now=now,
-            hold_path=default_session_path(config).with_name(HOLD_FILE_NAME),
+            hold_path=default_session_path(config).with_name(HOLD_FILE_NAME)
+            if persist_hold
+            else None,
             session_idle=portal.session_idle,
         )
 
@@ -263,23 +298,126 @@ class AsyncPortal:
             instance=self.instance,
         )
 
+    @overload
     async def export(
         self,
         export_type: ExportType,
         out_dir: Path,
         on_stage: Callable[[Stage], None] | None = None,
-    ) -> ExportResult:
+    ) -> ExportResult: ...
+
+    @overload
+    async def export(
+        self,
+        export_type: ExportType,
+        out_dir: Path,
+        on_stage: Callable[[Stage], None] | None = None,
+        *,
+        skip: Callable[[ListSurvey], bool] | None,
+    ) -> ExportResult | Unchanged: ...
+
+    async def export(
+        self,
+        export_type: ExportType,
+        out_dir: Path,
+        on_stage: Callable[[Stage], None] | None = None,
+        *,
+        skip: Callable[[ListSurvey], bool] | None = None,
+    ) -> ExportResult | Unchanged:
         """Export one list view into ``out_dir`` (see :meth:`PortalClient.export`).
 
         ``on_stage`` is called on the event loop as the export enters each
-        stage (login, page load, menu, download).
+        stage (login, page load, survey, menu, download). With ``skip``, the
+        list is surveyed first and :class:`~archid.portal.grid.Unchanged`
+        returned when ``skip`` says so.
 
         Exports are serialised. Raises :class:`~archid.portal.errors.PortalError`
         subclasses; on cancellation the browser is killed before the
-        ``Cancelled`` propagates. During a portal hold it raises the held
-        error's class at once, without a browser or a login; a failure that
-        calls for a hold starts one.
+        ``Cancelled`` propagates, unless the caller let go of the export
+        (:meth:`let_go`). During a portal hold it raises the held error's
+        class at once, without a browser or a login; a failure that calls
+        for a hold starts one.
         """
+        async with self._session(on_stage) as client:
+            taken = await self._take_detached(export_type, out_dir, unchanged_ok=skip is not None)
+            if taken is not None:
+                return taken
+            folder = self._spool_folder(export_type)
+            detached = _Detached(export_type, folder, trio.Event())
+            try:
+                result = await self._in_thread(
+                    client, lambda: client.export(export_type, folder, skip=skip), detached
+                )
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            return _moved(result, out_dir, folder)
+
+    async def recent_customers(self, on_stage: Callable[[Stage], None] | None = None) -> RecentRows:
+        """The newest customers as the customers grid shows them (see
+        :meth:`PortalClient.recent_customers`); serialised with exports,
+        killed on cancellation.
+
+        Returns as soon as the rows are read: putting the agent's page
+        size, sort, page and filter back goes on in the thread, and this
+        session is used again only once that is done (as after :meth:`let_go`).
+        """
+        async with self._session(on_stage) as client:
+            await self._wait_detached()
+            token = trio.lowlevel.current_trio_token()
+            early: list[RecentRows] = []
+            arrived = trio.Event()
+
+            def on_read(rows: RecentRows) -> None:  # in the client's thread
+                def deliver() -> None:
+                    early.append(rows)
+                    arrived.set()
+
+                with contextlib.suppress(trio.RunFinishedError):
+                    token.run_sync_soon(deliver)
+
+            detached = _Detached(ExportType.CUSTOMERS, None, trio.Event())
+            finished: list[outcome.Outcome[RecentRows]] = []
+
+            async def read() -> None:
+                work = partial(client.recent_customers, on_read)
+                try:
+                    rows = await self._in_thread(client, work, detached)
+                except Exception as exc:  # a cancellation is not an outcome: it goes on up
+                    finished.append(outcome.Error(exc))
+                else:
+                    finished.append(outcome.Value(rows))
+                arrived.set()
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(read)
+                await arrived.wait()
+                if not finished:
+                    # The rows are in; the put-back goes on by itself.
+                    self._letting_go = True
+                    nursery.cancel_scope.cancel()
+            if finished:
+                return finished[0].unwrap()
+            return early[0]
+
+    def let_go(self) -> bool:
+        """Let the running export finish on its own when its caller is next
+        cancelled (a preemption): no kill, the session is used again only
+        once it is done. Returns whether an export was running."""
+        running = self._lock.locked() and self._client is not None
+        self._letting_go = running
+        return running
+
+    @property
+    def busy(self) -> bool:
+        """Whether an export that was let go of still runs on this session."""
+        return self._detached is not None and not self._detached.done.is_set()
+
+    @contextlib.asynccontextmanager
+    async def _session(
+        self, on_stage: Callable[[Stage], None] | None
+    ) -> AsyncIterator[PortalClient]:
+        """The lock, the hold check, the client; the idle timer after."""
         if self._closed:
             raise RuntimeError("the portal is closed")
         async with self._lock:
@@ -290,31 +428,108 @@ class AsyncPortal:
             if self._client is None:
                 self._client = self._new_client()
             client = self._client
-            if on_stage is not None:
-                client.on_stage = _to_event_loop(on_stage)
+            client.on_stage = _to_event_loop(on_stage) if on_stage is not None else _ignore
             try:
-                return await trio.to_thread.run_sync(
-                    client.export, export_type, out_dir, abandon_on_cancel=True
-                )
-            except PermanentPortalError as exc:
-                if exc.hold:
-                    self._start_hold(exc)
-                    # Nothing will use the browser before the hold lifts. Shielded:
-                    # a cancel here must not leave it half closed.
-                    with trio.CancelScope(shield=True):
-                        await trio.to_thread.run_sync(client.close_browser)
-                raise
-            except Exception:
-                # The thread finished with an error; the client dealt with its browser.
-                raise
-            except BaseException:
+                yield client
+            finally:
+                if not self.busy:
+                    self._set_idle_deadline(trio.current_time() + self.idle_timeout)
+
+    async def _in_thread(
+        self, client: PortalClient, work: Callable[[], T], detached: _Detached | None
+    ) -> T:
+        """``work`` in a thread; a hold-worthy failure starts the hold; a
+        cancellation kills the browser, or leaves the thread running when
+        the export was let go of (``detached`` then keeps its result)."""
+        token = trio.lowlevel.current_trio_token()
+
+        def run() -> T:
+            result = outcome.capture(work)
+            if detached is not None:
+                detached.result = result
+                with contextlib.suppress(trio.RunFinishedError):
+                    token.run_sync_soon(self._detached_done, detached)
+            return result.unwrap()
+
+        self._letting_go = False
+        try:
+            return await trio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except PermanentPortalError as exc:
+            if exc.hold:
+                self._start_hold(exc)
+                # Nothing will use the browser before the hold lifts. Shielded:
+                # a cancel here must not leave it half closed.
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(client.close_browser)
+            raise
+        except Exception:
+            # The thread finished with an error; the client dealt with its browser.
+            raise
+        except BaseException:
+            if self._letting_go and detached is not None and detached.result is None:
+                # Preempted: the thread goes on; its stages are no one's now.
+                client.on_stage = _ignore
+                self._detached = detached
+                if detached.folder is not None:
+                    log.info(
+                        "the %s export goes on by itself: this portal session stays busy"
+                        " until it is done",
+                        detached.export_type,
+                    )
+            else:
                 # Cancelled (or interrupted) while the thread may still run:
                 # kill the browser under it; the thread's calls then fail.
                 self._retire(client)
                 client.kill()
-                raise
-            finally:
-                self._set_idle_deadline(trio.current_time() + self.idle_timeout)
+            raise
+        finally:
+            self._letting_go = False
+
+    def _detached_done(self, detached: _Detached) -> None:
+        detached.done.set()
+        if self._detached is detached and not self._lock.locked():
+            self._set_idle_deadline(trio.current_time() + self.idle_timeout)
+
+    async def _wait_detached(self) -> _Detached | None:
+        """Wait until an export let go of is done (the session is free again);
+        return it, no longer kept."""
+        detached = self._detached
+        if detached is None:
+            return None
+        await detached.done.wait()
+        self._detached = None
+        return detached
+
+    async def _take_detached(
+        self, export_type: ExportType, out_dir: Path, *, unchanged_ok: bool
+    ) -> ExportResult | Unchanged | None:
+        """The result of an export of ``export_type`` let go of earlier, moved
+        into ``out_dir``; ``None`` if there is none (or it failed, or found the
+        list unchanged and the caller wants a file)."""
+        detached = await self._wait_detached()
+        if detached is None:
+            return None
+        result = detached.result
+        folder = detached.folder
+        if folder is None:
+            return None  # a grid read's put-back, not an export
+        value = result.value if isinstance(result, outcome.Value) else None
+        if (
+            detached.export_type is not export_type
+            or not isinstance(value, ExportResult | Unchanged)
+            or (isinstance(value, Unchanged) and not unchanged_ok)
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        log.info("the %s export let go of earlier is done: its file is used", export_type)
+        return _moved(value, out_dir, folder)
+
+    def _spool_folder(self, export_type: ExportType) -> Path:
+        """A private folder for one export, outside the caller's (which a
+        preempted caller removes while the export may still write there)."""
+        if self._spool is None:
+            self._spool = Path(tempfile.mkdtemp(prefix="archid-portal-"))
+        return Path(tempfile.mkdtemp(prefix=f"{export_type}-", dir=self._spool))
 
     def _retire(self, client: PortalClient) -> None:
         if self._client is client:
@@ -348,6 +563,8 @@ class AsyncPortal:
         finally:
             self._idle_scope = None
             self._kill()
+            if self._spool is not None:
+                shutil.rmtree(self._spool, ignore_errors=True)
 
     def _kill(self) -> None:
         client = self._client
@@ -359,9 +576,9 @@ class AsyncPortal:
         """Quit the browser and end the session's client; the portal is done."""
         self._closed = True
         client = self._client
-        if client is None:
-            return
         try:
+            if client is None:
+                return
             async with self._lock:
                 if self._client is client:
                     await trio.to_thread.run_sync(client.close)
@@ -369,6 +586,26 @@ class AsyncPortal:
         except BaseException:
             self._kill()
             raise
+        finally:
+            if self._spool is not None:
+                shutil.rmtree(self._spool, ignore_errors=True)
+
+
+def _ignore(stage: Stage) -> None:
+    pass
+
+
+def _moved(
+    result: ExportResult | Unchanged, out_dir: Path, folder: Path
+) -> ExportResult | Unchanged:
+    """``result`` with its file moved from the private ``folder`` into ``out_dir``."""
+    if isinstance(result, ExportResult):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        final = out_dir / result.path.name
+        shutil.move(result.path, final)
+        result.path = final
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
 
 
 def _to_event_loop(callback: Callable[[Stage], None]) -> Callable[[Stage], None]:

@@ -14,8 +14,9 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from archid.records import ExportType, Record
@@ -87,11 +88,12 @@ class ExportCache:
         records: Sequence[Record],
         view: ExportView,
         selection: Selection = Selection(),
+        stamps: Mapping[str, datetime] | None = None,
     ) -> Path:
         """The file for these records as seen through ``view``, generated if missing.
 
-        ``fingerprint`` must identify ``records`` exactly (the dataset's
-        fingerprint): it is what makes a cached file valid.
+        ``fingerprint`` must identify ``records`` and ``stamps`` exactly (the
+        dataset's fingerprint): it is what makes a cached file valid.
         """
         key_text = repr(
             (FORMAT_VERSION, str(export_type), fingerprint, view.cache_key(), selection)
@@ -104,7 +106,7 @@ class ExportCache:
             if path.exists():
                 return path
             self.directory.mkdir(parents=True, exist_ok=True)
-            grid = selection.print(build_grid(export_type, selection.apply(records), view))
+            grid = selection.print(build_grid(export_type, selection.apply(records), view, stamps))
             fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as out:

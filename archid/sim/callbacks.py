@@ -23,6 +23,9 @@ command         effect
 ``GETPDF``      DDT and invoices' "Get PDF": needs a selected row
 ``RESET``       "Reset View Settings": the list's saved state to defaults
 ==============  ===========================================================
+
+Under the ``grid_error`` fault a grid command whose name contains the
+fault's ``path`` answers with an error text instead (the page's banner).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 from archid.records import ExportType
 from archid.sim import filters
 from archid.sim.columns import grid_columns
+from archid.sim.faults import FaultKind
 from archid.sim.gridview import (
     PDF_LINK_TYPES,
     GridView,
@@ -44,6 +48,9 @@ from archid.sim.gridview import (
 from archid.sim.portal import CUSTOMERS_VIEWS, PAGE_SIZES, Portal, Session
 
 Reply = dict[str, Any]
+
+#: what a grid callback answers under the ``grid_error`` fault
+GRID_ERROR_TEXT = "Si è verificato un errore durante l'elaborazione della richiesta."
 
 
 def build_view(portal: Portal, session: Session, t: ExportType, *, blank: bool) -> GridView | None:
@@ -62,6 +69,8 @@ def build_view(portal: Portal, session: Session, t: ExportType, *, blank: bool) 
             portal.visible(session, t),
             english=portal.options.english_ui,
             blank=blank and t in PDF_LINK_TYPES,
+            stamps=portal.dataset.stamps(t),
+            glyphs=portal.options.sort_glyphs,
         )
 
 
@@ -129,6 +138,8 @@ def handle(portal: Portal, session: Session, t: ExportType, control: str, param:
             return {"reload": True, "combo": {"text": parts[1], "value": parts[1]}}
         return {"reload": True}
     elif control == grid:
+        if portal.faults.take(FaultKind.GRID_ERROR, str(t), command):
+            return {"error": GRID_ERROR_TEXT}
         return _grid_command(portal, session, t, parts, blank, columns)
     return {"error": f"Callback non valido: {control!r} {command!r}"}
 

@@ -15,6 +15,15 @@ only for real customers, the agent's cooperative ``049421`` ordering most
 orders, purchase-order numbers shared by an order, its DDT and its
 invoices, invoice amounts without trailing zeros, CHIUSO a date.
 
+Every list but customers has a modification date-time, MODIFIEDDATETIME
+(spec v3 "List view pages"): products hold it as ``modified_at``; the other
+types' records have no such field, so the grid derives it from the record's
+own date (``archid.sim.layouts``) unless the dataset holds a *stamp* for
+the record: a change made with ``at=`` (the test API passes the
+simulator's clock) sets ``modified_at`` on products and stamps the record
+otherwise, as the real ERP stamps every change. Stamps follow a record to
+a new key and leave with it; they are part of :attr:`Dataset.fingerprint`.
+
 Links hold after generation (spec "Relations"): orders', DDT's and
 invoices' accounts are customers' accounts, DDT and invoices point at
 existing orders' numbers, prices' articles are existing products. Mutations
@@ -28,7 +37,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -73,6 +82,11 @@ NO_DISCOUNT_SHARE = 963 / 999
 #: Types whose records carry an internal ID that :meth:`Dataset.renumber` changes.
 RENUMBERED: frozenset[ExportType] = frozenset(
     {ExportType.ORDERS, ExportType.DDT, ExportType.INVOICES, ExportType.PRICES, ExportType.PRODUCTS}
+)
+
+#: Types whose records' MODIFIEDDATETIME the dataset stamps (no ``modified_at`` field).
+STAMPED: frozenset[ExportType] = frozenset(
+    {ExportType.PRICES, ExportType.ORDERS, ExportType.DDT, ExportType.INVOICES}
 )
 
 #: DESCRIZIONE:/TYPE: pairs of the customers export.
@@ -144,7 +158,15 @@ class Dataset:
         on a duplicate key and ``TypeError`` on a record of the wrong type."""
         self.version = 0
         self._tables: dict[ExportType, dict[str, Record]] = {t: {} for t in ExportType}
+        #: per type, key → the MODIFIEDDATETIME of a record changed with ``at=``
+        #: (types whose records have no ``modified_at`` field)
+        self._stamps: dict[ExportType, dict[str, datetime]] = {t: {} for t in ExportType}
+        #: the highest customer ID this dataset ever held (the ERP never gives one twice)
+        self.top_customer_id = 0
         self._digests: dict[ExportType, bytes] = {}
+        #: the clock a change is stamped with when no ``at`` is given (the
+        #: portal's, set by :class:`~archid.sim.portal.Portal`); none: unstamped
+        self.clock: Callable[[], datetime] | None = None
         for t, records in (tables or {}).items():
             for record in records:
                 self._insert(t, record)
@@ -175,6 +197,14 @@ class Dataset:
         """How many records ``t`` holds."""
         return len(self._tables[t])
 
+    def stamps(self, t: ExportType) -> Mapping[str, datetime]:
+        """Key → MODIFIEDDATETIME of the records of ``t`` changed with ``at=`` (a copy).
+
+        Empty for customers (no modification time) and products (their
+        ``modified_at`` field is set instead).
+        """
+        return dict(self._stamps[t])
+
     @property
     def fingerprint(self) -> str:
         """A short stable digest of the whole content (see the class docstring)."""
@@ -186,54 +216,86 @@ class Dataset:
                     # repr of these frozen dataclasses is stable across processes
                     table.update(repr(record).encode())
                     table.update(b"\n")
+                for key, moment in sorted(self._stamps[t].items()):
+                    table.update(f"{key}@{moment.isoformat()}\n".encode())
                 self._digests[t] = table.digest()
             digest.update(t.value.encode() + self._digests[t])
         return digest.hexdigest()
 
     # -- changing ----------------------------------------------------------
 
-    def add(self, t: ExportType, record: Record) -> Record:
-        """Append ``record`` to ``t``; raises ``ValueError`` if its key exists."""
+    def add(self, t: ExportType, record: Record, *, at: datetime | None = None) -> Record:
+        """Append ``record`` to ``t`` and return it; raises ``ValueError`` if its key exists.
+
+        With ``at`` (naive portal local time) the record is modified then:
+        a product's ``modified_at`` becomes ``at``, any other record but a
+        customer is stamped with it.
+        """
+        at = at if at is not None or self.clock is None else self.clock()
+        if at is not None and isinstance(record, Product):
+            record = dataclasses.replace(record, modified_at=at)
         self._insert(t, record)
+        if at is not None and t in STAMPED:
+            self._stamps[t][record_key(record)] = at
         self._changed(t)
         return record
 
-    def update(self, t: ExportType, key: str, **changes: Any) -> Record:
+    def update(
+        self, t: ExportType, key: str, *, at: datetime | None = None, **changes: Any
+    ) -> Record:
         """Replace fields of the record under ``key`` and return the new record.
 
         Raises ``KeyError`` for an unknown key, ``ValueError`` for an unknown
-        field or a key change onto an existing key. The record keeps its
+        field or a key change onto an existing key. Without ``at`` the
+        dataset's :attr:`clock` stamps the change, if it has one. The record keeps its
         place, also when the change gives it a new key (a pending order
-        that gets its order number).
+        that gets its order number). With ``at`` the change is stamped as in
+        :meth:`add`, except that a change naming ``modified_at`` itself keeps
+        the value it gives.
         """
+        at = at if at is not None or self.clock is None else self.clock()
         table = self._tables[t]
         old = table[key]
         names = {f.name for f in dataclasses.fields(old)} - {"unread"}
         unknown = set(changes) - names
         if unknown:
             raise ValueError(f"{type(old).__name__} has no fields {sorted(unknown)}")
+        if at is not None and t is ExportType.PRODUCTS and "modified_at" not in changes:
+            changes = {**changes, "modified_at": at}
         new = dataclasses.replace(old, **changes)
         new_key = record_key(new)
         if new_key != key:
             if new_key in table:
                 raise ValueError(f"{t}: key {new_key!r} already exists")
             self._tables[t] = {new_key if k == key else k: v for k, v in table.items()}
+            stamps = self._stamps[t]
+            if key in stamps:
+                stamps[new_key] = stamps.pop(key)
         self._tables[t][new_key] = new
+        if at is not None and t in STAMPED:
+            self._stamps[t][new_key] = at
         self._changed(t)
         return new
 
     def delete(self, t: ExportType, key: str) -> Record:
-        """Remove and return the record under ``key``; raises ``KeyError``."""
+        """Remove and return the record under ``key`` (and its stamp); raises ``KeyError``."""
         record = self._tables[t].pop(key)
+        self._stamps[t].pop(key, None)
         self._changed(t)
         return record
 
-    def mutate(self, t: ExportType, rng_seed: int, n: int) -> list[Change]:
+    def mutate(
+        self, t: ExportType, rng_seed: int, n: int, *, at: datetime | None = None
+    ) -> list[Change]:
         """Make ``n`` random plausible changes to ``t`` (adds, updates, deletes).
 
         Deterministic for the dataset's content, ``rng_seed`` and ``n``.
-        Returns the changes in the order they were made.
+        Returns the changes in the order they were made. With ``at`` every
+        add and update is stamped as in :meth:`add` (a product's own
+        ``modified_at`` change included). A new customer's ID is above
+        every existing one, as the ERP's are.
         """
+        at = at if at is not None or self.clock is None else self.clock()
         rng = random.Random(f"archid-mutate:{t.value}:{rng_seed}:{self.fingerprint}")
         maker = _Maker(rng, self)
         changes: list[Change] = []
@@ -241,13 +303,15 @@ class Dataset:
             keys = list(self._tables[t])
             roll = rng.random()
             if not keys or roll < 0.4:
-                record = maker.new_record(t)
-                self.add(t, record)
+                record = self.add(t, maker.new_record(t), at=at)
                 changes.append(Change("add", t, record_key(record), None, record))
             elif roll < 0.8:
                 key = rng.choice(keys)
                 before = self._tables[t][key]
-                after = self.update(t, key, **maker.changes_for(before))
+                edits = maker.changes_for(before)
+                if at is not None:
+                    edits.pop("modified_at", None)  # the stamp is the modification time
+                after = self.update(t, key, at=at, **edits)
                 changes.append(Change("update", t, key, before, after))
             else:
                 key = rng.choice(keys)
@@ -280,6 +344,8 @@ class Dataset:
         new_ids: dict[int, str] = dict(zip(current, fresh, strict=True))
         changes: list[Change] = []
         rebuilt: dict[str, Record] = {}
+        stamps = self._stamps[t]
+        restamped: dict[str, datetime] = {}
         for index, record in enumerate(records):
             renumbered: dict[str, Any] = {"id": new_ids[index]}
             after = dataclasses.replace(record, **renumbered)
@@ -287,8 +353,12 @@ class Dataset:
             if key in rebuilt:
                 raise ValueError(f"{t}: renumbering made key {key!r} twice")
             rebuilt[key] = after
-            changes.append(Change("update", t, record_key(record), record, after))
+            old_key = record_key(record)
+            if old_key in stamps:
+                restamped[key] = stamps[old_key]
+            changes.append(Change("update", t, old_key, record, after))
         self._tables[t] = rebuilt
+        self._stamps[t] = restamped
         self._changed(t)
         return changes
 
@@ -299,6 +369,8 @@ class Dataset:
         if key in self._tables[t]:
             raise ValueError(f"{t}: key {key!r} already exists")
         self._tables[t][key] = record
+        if isinstance(record, Customer):
+            self.top_customer_id = max(self.top_customer_id, _id_number(record.id))
 
     def _changed(self, t: ExportType) -> None:
         self.version += 1
@@ -687,10 +759,12 @@ class _Maker:
         customers = [c for c in ds.records(ExportType.CUSTOMERS) if isinstance(c, Customer)]
         orders = [o for o in ds.records(ExportType.ORDERS) if isinstance(o, Order)]
         if t is ExportType.CUSTOMERS:
-            taken = {c.id for c in customers}
+            # The ERP numbers customers in creation order (spec v3): above every ID
+            # it ever gave, deleted customers' included.
+            newest = max(ds.top_customer_id, 59999)
             accounts = {c.account for c in customers if c.account}
             account = self.account(accounts) if rng.random() < 0.4 else None
-            return self.customer(self.fresh("customer", 60000, 99999, taken), account)
+            return self.customer(str(newest + rng.randint(1, 7)), account)
         if t is ExportType.PRODUCTS:
             taken = {p.article for p in ds.records(ExportType.PRODUCTS) if isinstance(p, Product)}
             figure, shank, size = rng.choice(italian.all_article_codes())

@@ -46,6 +46,9 @@ class FaultKind(enum.StrEnum):
     CUT_BODY = "cut_body"
     #: at the export the session ends and the answer is a redirect to the login page
     LOGIN_REDIRECT = "login_redirect"
+    #: a grid callback whose command contains ``path`` (``ROWVALUES``, ``SORT``,
+    #: ``PSI``…) answers with an error text (the page shows it as a banner)
+    GRID_ERROR = "grid_error"
 
 
 @dataclass

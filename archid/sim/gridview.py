@@ -6,12 +6,19 @@ page size) and the session's visible columns to a type's records;
 :func:`dialog_html` its customization dialog, and :func:`client_state`
 what the grid's client object needs (``GetColumn``, the pager, the
 products' row values, which ``GetRowValues`` answers from the page).
+
+The spec does not say how a sorted header looks; the sorted column's
+header carries DevExpress's own glyph, an image of class
+``dxGridView_gvHeaderSortDown_XafTheme`` (descending) or
+``…SortUp…`` (the ``sort_glyphs`` option turns it off, for a grid that
+shows none). A record changed through the test API shows, sorts and
+answers by the MODIFIEDDATETIME it was stamped with (``stamps``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from html import escape
@@ -47,6 +54,10 @@ class GridView:
     grid_filter: bool
     #: data cells rendered empty (DDT and invoices on a full page load)
     blank: bool
+    #: key → MODIFIEDDATETIME of records changed through the test API
+    stamps: Mapping[str, datetime] = field(default_factory=dict)
+    #: the sorted header shows DevExpress's sort glyph
+    glyphs: bool = True
 
     @property
     def first_index(self) -> int:
@@ -82,8 +93,15 @@ def grid_view(
     *,
     english: bool,
     blank: bool = False,
+    stamps: Mapping[str, datetime] | None = None,
+    glyphs: bool = True,
 ) -> GridView:
-    """The grid of ``t`` for these saved choices; clamps ``state.page_index`` to the pages."""
+    """The grid of ``t`` for these saved choices; clamps ``state.page_index`` to the pages.
+
+    ``stamps`` (:meth:`archid.sim.dataset.Dataset.stamps`) are the changed
+    records' MODIFIEDDATETIME: what the grid shows, sorts by and answers.
+    """
+    stamps = stamps or {}
     columns = grid_columns(t, layout)
     shown = tuple(sorted((c for c in columns if c.key in visible), key=lambda c: c.order))
     selected = filters.select(t, records, filter)
@@ -91,9 +109,9 @@ def grid_view(
     column = by_key.get(state.sort[0])
     if column is not None:
         spec = column.spec
-        present = [r for r in selected if spec.value(r) is not None]
-        missing = [r for r in selected if spec.value(r) is None]
-        present.sort(key=lambda r: _sort_key(spec.value(r)), reverse=state.sort[1])
+        present = [r for r in selected if spec.value(r, stamps) is not None]
+        missing = [r for r in selected if spec.value(r, stamps) is None]
+        present.sort(key=lambda r: _sort_key(spec.value(r, stamps)), reverse=state.sort[1])
         selected = present + missing
     size = state.page_size if state.page_size in PAGE_SIZES else PAGE_SIZES[1]
     count = max(1, -(-len(selected) // size))
@@ -113,6 +131,8 @@ def grid_view(
         english=english,
         grid_filter=filter == filters.GRID,
         blank=blank,
+        stamps=stamps,
+        glyphs=glyphs,
     )
 
 
@@ -121,7 +141,7 @@ def _cell_text(view: GridView, column: GridColumn, record: Record, export: Expor
         return "N/A"
     if view.blank:
         return ""
-    return column.spec.cell(record, export)
+    return column.spec.text(record, export, view.stamps)
 
 
 def grid_html(view: GridView) -> str:
@@ -142,13 +162,10 @@ def grid_html(view: GridView) -> str:
         '<td class="dxgvCommandColumn_XafTheme dxgvHeaderCommand"></td>',
     ]
     for column in view.shown:
-        arrow = ""
-        if view.sort[0] == column.key:
-            arrow = " ▼" if view.sort[1] else " ▲"
         head.append(
             f'<td id="{gid}_col{column.index}" class="dxgvHeader_XafTheme" '
             f'data-col="{column.index}">{escape(column.caption_in(view.type, view.english))}'
-            f'<span class="dxgvSortArrow">{arrow}</span></td>'
+            f"{_sort_glyph(view, column)}</td>"
         )
     out.append(f'<tr id="{gid}_DXHeadersRow0">{"".join(head)}</tr>')
     if not view.rows:
@@ -177,6 +194,19 @@ def grid_html(view: GridView) -> str:
     out.append("</table>")
     out.append(_pager(view))
     return "".join(out)
+
+
+def _sort_glyph(view: GridView, column: GridColumn) -> str:
+    """DevExpress's sort glyph for a sorted column's header: an image whose class names
+    the direction (``dxGridView_gvHeaderSortDown_XafTheme``), nothing otherwise."""
+    if view.sort[0] != column.key or not view.glyphs:
+        return ""
+    way, alt = ("Down", "Discendente") if view.sort[1] else ("Up", "Crescente")
+    return (
+        f'<span class="dx-vam"><img class="dxGridView_gvHeaderSort{way}_XafTheme" '
+        f'src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7" '
+        f'alt="({alt})" /></span>'
+    )
 
 
 def _pager(view: GridView) -> str:
@@ -306,7 +336,8 @@ def client_state(view: GridView, visible: frozenset[str], *, row_values: bool) -
     }
     if row_values:
         state["rowValues"] = [
-            {c.field_name: jsonable(c.spec.value(r)) for c in view.columns} for r in view.rows
+            {c.field_name: jsonable(c.spec.value(r, view.stamps)) for c in view.columns}
+            for r in view.rows
         ]
     return state
 
@@ -318,4 +349,7 @@ def row_values(view: GridView, index: int, fields: Sequence[str]) -> list[Any] |
         return None
     by_name = {c.field_name: c for c in view.columns}
     record = view.rows[offset]
-    return [jsonable(by_name[f].spec.value(record)) if f in by_name else None for f in fields]
+    return [
+        jsonable(by_name[f].spec.value(record, view.stamps)) if f in by_name else None
+        for f in fields
+    ]

@@ -47,6 +47,7 @@ from archid.records import (
     ExportType,
     Record,
     data_fields,
+    record_key,
     to_json,
 )
 from archid.sim import english as english_captions
@@ -206,15 +207,33 @@ class ColumnSpec:
     sum_format: Callable[[Decimal, ExportView], str] | None = None
     #: the typed value behind the cell, for columns without a record field
     raw: Callable[[Any], Any] | None = None
+    #: the MODIFIEDDATETIME of a type whose records lack the field: a dataset's
+    #: stamp (:meth:`archid.sim.dataset.Dataset.stamps`) overrides the raw value
+    stamped: bool = False
 
-    def value(self, record: Any) -> Any:
+    def value(self, record: Any, stamps: Mapping[str, datetime] | None = None) -> Any:
         """The typed value the grid holds for ``record`` (what it sorts by and
-        ``GetRowValues`` answers): the record's field, else the raw value, else the text."""
+        ``GetRowValues`` answers): the record's stamp in ``stamps`` for a stamped
+        column, else the record's field, else the raw value, else the text."""
+        if self.stamped and stamps:
+            moment = stamps.get(record_key(record))
+            if moment is not None:
+                return moment
         if self.field is not None:
             return getattr(record, self.field)
         if self.raw is not None:
             return self.raw(record)
         return self.cell(record, FULL_VIEW)
+
+    def text(
+        self, record: Any, view: ExportView, stamps: Mapping[str, datetime] | None = None
+    ) -> str:
+        """The cell as ``view`` prints it, a stamped column's stamp included."""
+        if self.stamped and stamps:
+            moment = stamps.get(record_key(record))
+            if moment is not None:
+                return format_datetime(moment, view)
+        return self.cell(record, view)
 
     def column(self, t: ExportType, view: ExportView) -> Column:
         """The grid column the PDF writer needs, captioned in the view's language."""
@@ -540,7 +559,7 @@ def _modified_column(t: ExportType) -> ColumnSpec:
         value = moment_of(record)
         return "" if value is None else format_datetime(value, view)
 
-    return ColumnSpec("CITTA DI FATTURAZIONE", 120, cell, raw=moment_of)
+    return ColumnSpec("CITTA DI FATTURAZIONE", 120, cell, raw=moment_of, stamped=True)
 
 
 def _exclusive_days(c: Any) -> int | None:
@@ -928,16 +947,23 @@ def truth_json(
 # -- the grid --------------------------------------------------------------------
 
 
-def build_grid(t: ExportType, records: Sequence[Record], view: ExportView) -> Grid:
+def build_grid(
+    t: ExportType,
+    records: Sequence[Record],
+    view: ExportView,
+    stamps: Mapping[str, datetime] | None = None,
+) -> Grid:
     """The export of ``records`` of type ``t`` as ``view`` prints it.
 
     ``records`` is the full table (e.g. :meth:`Dataset.records`);
     :func:`select_records` is applied here, so callers pass the view only.
+    ``stamps`` (:meth:`Dataset.stamps`) give the MODIFIEDDATETIME of changed
+    records, printed when the view shows that column.
     """
     layout = pages(t, view)
     columns = [c for page in layout for c in page]
     selected = select_records(t, records, view)
-    rows = [[c.cell(r, view) for c in columns] for r in selected]
+    rows = [[c.text(r, view, stamps) for c in columns] for r in selected]
     return Grid(
         pages=[[c.column(t, view) for c in page] for page in layout],
         rows=rows,

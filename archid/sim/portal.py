@@ -26,6 +26,7 @@ import secrets
 import threading
 import time
 import uuid
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -41,6 +42,8 @@ from archid.sim.layouts import EPOCHS, NEWEST, ExportView
 from archid.sim.timing import COLD_AFTER, PROFILES, Timing, TimingSettings
 
 VIEW_TYPES = {view: export_type for export_type, view in LIST_VIEWS.items()}
+#: the portal's time zone: its naive date-times are wall-clock time there
+PORTAL_ZONE = zoneinfo.ZoneInfo("Europe/Rome")
 
 REQUESTED_OBJECTS_ERROR = "Requested objects cannot be loaded"
 PAGE_SIZES = (10, 20, 50, 100, 200)
@@ -81,6 +84,9 @@ class PortalOptions:
     doubled_menu_text: bool = False
     #: English UI texts ("Export to", "Log In", English filter items)
     english_ui: bool = False
+    #: sorted headers carry DevExpress's sort glyph (the spec does not say how a
+    #: sorted header looks: off, no header shows its sort)
+    sort_glyphs: bool = True
     #: the layout epoch the exports follow (spec section 2 "Layout history")
     layout: str = NEWEST
     #: "fast" (tests) or "real" (spec v3 timings, see ``timing.py``)
@@ -291,6 +297,9 @@ class Portal:
         self.exports_served: dict[str, int] = {str(t): 0 for t in ExportType}
         self.exports_started: dict[str, int] = {str(t): 0 for t in ExportType}
         self.ended_sessions_waits = 0
+        # Every change to the data is stamped with this portal's clock, as the
+        # ERP stamps MODIFIEDDATETIME, whoever makes it (test API, demo, tests).
+        self.dataset.clock = self.local_now
 
     # -- time ------------------------------------------------------------
 
@@ -299,6 +308,12 @@ class Portal:
 
     def today(self) -> date:
         return datetime.fromtimestamp(self.now()).date()
+
+    def local_now(self) -> datetime:
+        """The portal's wall clock at :meth:`now`, to the second: naive Europe/Rome time,
+        as records hold date-times (what the ERP stamps a change with)."""
+        moment = datetime.fromtimestamp(self.now(), PORTAL_ZONE)
+        return moment.replace(tzinfo=None, microsecond=0)
 
     def advance_clock(self, seconds: float) -> None:
         with self.lock:

@@ -355,8 +355,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         with portal.lock:
             records = list(portal.dataset.records(t))
+            stamps = portal.dataset.stamps(t)
             fingerprint = portal.dataset.fingerprint
-        path = self.server.cache.get(t, fingerprint, records, view, selection)
+        path = self.server.cache.get(t, fingerprint, records, view, selection, stamps)
         session.pending = PendingExport(t, view, path, file_name(t, view))
         self._redirect(urlsplit(self.path).path)
 

@@ -23,6 +23,14 @@ POST        /_sim/reset-user-state           saved user state back to a new user
 POST        /_sim/saved-filters              save filter items as the user's own choice
 ==========  ===============================  ==========================================
 
+Every add and change (``POST``/``PATCH /_sim/records``, ``/_sim/mutate``)
+is made at the simulator's clock (:meth:`Portal.local_now`, which
+``/_sim/clock`` moves): a product's ``modified_at`` becomes that time
+(unless a ``PATCH`` sets ``modified_at`` itself), and the MODIFIEDDATETIME
+the grid shows for an order, DDT, invoice or price becomes it, as the real
+ERP stamps every change. New customers from ``/_sim/mutate`` get an ID
+above every existing one.
+
 ``/_sim/saved-filters`` takes ``{"ddt": "ListViewPackingSlipsToday",
 "customers": "Free_customers", "products": true, ...}``: per list the suffix
 of the combo item to save for the simulator's user (as if the agent had
@@ -103,7 +111,7 @@ def _route(
         if not isinstance(n, int) or not isinstance(seed, int) or n < 1:
             raise _BadRequest("mutate takes a positive integer n and an integer seed")
         with portal.lock:
-            done = dataset.mutate(_type(parts[1]), seed, n)
+            done = dataset.mutate(_type(parts[1]), seed, n, at=portal.local_now())
             return HTTPStatus.OK, {"version": dataset.version, "changes": _jsonable(done)}
     if head == "renumber" and method == "POST" and len(parts) == 2:
         seed = _object(payload or {}).get("seed", 0)
@@ -175,8 +183,9 @@ def _records(
     dataset = portal.dataset
     with portal.lock:
         if method == "POST" and not rest:
-            record = from_json(cls, _object(payload))
-            dataset.add(export_type, record)
+            record = dataset.add(
+                export_type, from_json(cls, _object(payload)), at=portal.local_now()
+            )
             return HTTPStatus.CREATED, {"version": dataset.version, "key": record_key(record)}
         if method == "PATCH" and rest:
             # A change may move the record to a new key (a pending order that
@@ -185,7 +194,7 @@ def _records(
             current = dataset.get(export_type, rest[0])
             merged = from_json(cls, {**to_json(current), **changes})
             values = {name: getattr(merged, name) for name in changes}
-            updated = dataset.update(export_type, rest[0], **values)
+            updated = dataset.update(export_type, rest[0], at=portal.local_now(), **values)
             return HTTPStatus.OK, {
                 "version": dataset.version,
                 "key": record_key(updated),

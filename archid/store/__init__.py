@@ -4,9 +4,11 @@ One database file in WAL mode (:func:`open_database`), migrated at open; one
 table per export type mirroring the records of :mod:`archid.records`;
 ``sync_runs``, one row per sync attempt (with the parse's warnings);
 ``changes``, the append-only change feed (:func:`changes_since`);
-``key_map``, how keys of before migration 3 translate. :func:`apply_sync`
-applies one export with the rules that keep the mirror honest (see
-:mod:`archid.store.apply`). The tables, columns and the safe way to read them are documented in
+``key_map``, how keys of before migration 3 translate; ``list_marks``, what
+each list looked like at its last applied full export (:func:`read_mark`).
+:func:`apply_sync` applies one export with the rules that keep the mirror
+honest (see :mod:`archid.store.apply`); :func:`record_run` records a run
+that changed no data. The tables, columns and the safe way to read them are documented in
 ``docs/database.md``.
 """
 
@@ -33,8 +35,10 @@ from archid.store.errors import (
     StoreError,
     UnreadFieldError,
 )
+from archid.store.marks import ListMark, clear_mark, read_mark
 from archid.store.migrations import SCHEMA_VERSION
 from archid.store.runs import (
+    OUTCOMES,
     Mode,
     Outcome,
     RunCounts,
@@ -43,11 +47,13 @@ from archid.store.runs import (
     Trigger,
     list_runs,
     record_failed_run,
+    record_run,
     warnings_summary,
 )
 from archid.store.schema import TABLES, TableSpec
 
 __all__ = [
+    "OUTCOMES",
     "SCHEMA_VERSION",
     "TABLES",
     "ChangeOp",
@@ -61,6 +67,7 @@ __all__ = [
     "DiskFull",
     "ExportTypeError",
     "FeedEntry",
+    "ListMark",
     "Mode",
     "Outcome",
     "RunCounts",
@@ -74,11 +81,14 @@ __all__ = [
     "UnreadFieldError",
     "apply_sync",
     "changes_since",
+    "clear_mark",
     "latest_seq",
     "list_runs",
     "open_database",
     "open_from_config",
+    "read_mark",
     "record_failed_run",
+    "record_run",
     "system_clock",
     "utc_text",
     "warnings_summary",

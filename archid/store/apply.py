@@ -52,14 +52,17 @@ from archid.config import GuardConfig
 from archid.records import ExportType, Record
 from archid.store.database import Database, SeenCache, utc_text
 from archid.store.errors import ExportTypeError, UnreadFieldError, sqlite_errors
+from archid.store.marks import ListMark, MarkRow, mark_row, write_mark
 from archid.store.rekey import order_rekeys
 from archid.store.runs import (
     Mode,
+    ModeValue,
     Outcome,
     RunCounts,
     RunMeta,
     RunResult,
     Trigger,
+    TriggerValue,
     check_mode_trigger,
     finish_run,
     record_failed_run,
@@ -122,18 +125,27 @@ def apply_sync(
     export_type: ExportType,
     records: Iterable[Record],
     *,
-    mode: Mode = "full",
-    trigger: Trigger = "schedule",
+    mode: ModeValue = Mode.FULL,
+    trigger: TriggerValue = Trigger.SCHEDULE,
     meta: RunMeta | None = None,
     guard: GuardConfig | None = None,
     before_commit: Callable[[], None] | None = None,
     record_failure: bool = True,
+    requested_by: str | None = None,
+    mark: ListMark | None = None,
 ) -> RunResult:
     """Apply the records of one export of *export_type* and record the run.
 
     *before_commit*, if given, is called inside the transaction once every
     row is written, just before COMMIT (failure drills use it to hold an
     apply open); whatever it raises rolls the whole run back.
+
+    *requested_by* is who asked for the run (``None``: the schedule), kept
+    in its ``sync_runs`` row. *mark*, for a full export, is what the list
+    looked like when the export started: it becomes the type's row of
+    ``list_marks`` in the same transaction, if the run is ``ok``
+    (:mod:`archid.store.marks`); an ``ok`` full apply without a mark
+    removes the type's mark, a rejected or failed one leaves it as it was.
 
     *records* is everything the parser yielded (``mode="full"``) or the
     recently changed rows (``mode="recent"``, which inserts, updates and
@@ -142,7 +154,8 @@ def apply_sync(
 
     Raises :class:`~archid.store.errors.ExportTypeError` before writing
     anything if a record is not of *export_type*, ``ValueError`` for an
-    unknown mode or trigger, and whatever the parser raises while *records*
+    unknown mode or trigger, a *mark* with a ``recent`` apply or a mark
+    :func:`~archid.store.marks.mark_row` refuses, and whatever the parser raises while *records*
     is iterated (nothing is written then either: record the failure with
     :func:`~archid.store.runs.record_failed_run`). If the apply itself fails
     (from ``BEGIN IMMEDIATE`` to ``COMMIT``), the transaction is rolled back,
@@ -154,6 +167,10 @@ def apply_sync(
     … see :func:`~archid.store.errors.sqlite_error`).
     """
     check_mode_trigger(mode, trigger)
+    mode, trigger = Mode(mode), Trigger(trigger)
+    if mark is not None and mode != "full":
+        raise ValueError(f"a list mark describes a full export, not a {mode!r} one")
+    marked = None if mark is None else mark_row(mark)
     meta = meta or RunMeta()
     guard = guard or GuardConfig()
     spec = TABLES[export_type]
@@ -162,7 +179,18 @@ def apply_sync(
     # Read everything before taking the write lock: a parser feeding a
     # generator must not hold the database while it parses.
     incoming, parsed = _collect(spec, records)
-    run = _Run(db, spec, mode, trigger, meta, guard, started_at, clock_start)
+    run = _Run(
+        db,
+        spec,
+        mode,
+        trigger,
+        meta,
+        guard,
+        started_at,
+        clock_start,
+        requested_by=requested_by,
+        mark=marked,
+    )
     connection = db.connection
     try:
         # Inside the try: a lock held past the busy timeout is a failed run too.
@@ -186,6 +214,7 @@ def apply_sync(
                 message=str(exc),
                 stage="apply",
                 meta=meta,
+                requested_by=requested_by,
             )
         except Exception as also:  # the database may be unusable: keep the first error
             exc.add_note(f"recording the failed run failed too: {also!r}")
@@ -196,7 +225,7 @@ def apply_sync(
     # Only now is the run's state the stored state.
     seen = db.seen_cache.setdefault(export_type, {})
     seen.update(run.plan.cache)
-    if mode == "full" and result.outcome == "ok":
+    if mode == Mode.FULL and result.outcome is Outcome.OK:
         # A key a full export lacks is missing or deleted: kept, its entry
         # would grow the process with every record the portal ever dropped.
         for key in seen.keys() - incoming.keys():
@@ -275,6 +304,9 @@ class _Run:
         guard: GuardConfig,
         started_at: str,
         clock_start: float,
+        *,
+        requested_by: str | None = None,
+        mark: MarkRow | None = None,
     ) -> None:
         self.db = db
         self.connection = db.connection
@@ -291,10 +323,20 @@ class _Run:
         self.plan = _Plan()
         self.now = ""
         self.run_id = 0
+        self.requested_by = requested_by
+        self.mark = mark
+        """The list mark an ok full apply writes (None: it removes the type's)."""
 
     def apply(self, incoming: dict[str, Record], parsed: int) -> RunResult:
         db, spec = self.db, self.spec
-        self.run_id = start_run(db, spec.export_type, self.mode, self.trigger, self.started_at)
+        self.run_id = start_run(
+            db,
+            spec.export_type,
+            self.mode,
+            self.trigger,
+            self.started_at,
+            requested_by=self.requested_by,
+        )
         self.now = self.db.now()
         stored = self._read()
         live = stored.live
@@ -316,11 +358,11 @@ class _Run:
         dropped = self.meta.dropped + parsed - len(incoming)
         first_seq = last_seq = None
         if reason is not None:
-            outcome: Outcome = "rejected"
+            outcome = Outcome.REJECTED
             counts = RunCounts(parsed=parsed, dropped=dropped)
             plan.cache.clear()
         else:
-            outcome = "ok"
+            outcome = Outcome.OK
             first_seq, last_seq = self._write()
             counts = RunCounts(
                 parsed=parsed,
@@ -348,6 +390,7 @@ class _Run:
             reason=reason,
             first_seq=first_seq,
             last_seq=last_seq,
+            requested_by=self.requested_by,
         )
         finish_run(
             self.db,
@@ -356,6 +399,9 @@ class _Run:
             error_stage="apply" if reason else None,
             error_class="ExportRejected" if reason else None,
         )
+        if outcome is Outcome.OK and self.mode == Mode.FULL:
+            # The mark goes with the data it describes: the same transaction.
+            write_mark(db, spec.export_type, self.mark, self.run_id)
         return result
 
     def _read(self) -> _Stored:

@@ -274,3 +274,80 @@ V4: Final = (
 """Migration 4: dead-letter ids are never handed out twice (``AUTOINCREMENT``),
 so an admin's ``drop 3`` cannot reach a newer letter that took a retried
 one's number."""
+
+V5_SYNC_RUNS: Final = """CREATE TABLE sync_runs_v5 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('full', 'recent')),
+    trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'session')),
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN (
+        'ok', 'unchanged', 'rejected', 'failed', 'cancelled', 'preempted', 'interrupted'
+    )),
+    parsed INTEGER NOT NULL DEFAULT 0,
+    inserted INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    restored INTEGER NOT NULL DEFAULT 0,
+    dropped INTEGER NOT NULL DEFAULT 0,
+    missing INTEGER NOT NULL DEFAULT 0,
+    blanks_held INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER,
+    pages INTEGER,
+    stage_seconds TEXT NOT NULL DEFAULT '{}',
+    error_stage TEXT,
+    error_class TEXT,
+    error_message TEXT,
+    first_seq INTEGER,
+    last_seq INTEGER,
+    warnings TEXT,
+    requested_by TEXT
+) STRICT"""
+
+#: Version 4's ``sync_runs`` columns, the ones migration 5 carries over.
+_V4_RUN_COLUMNS: Final = (
+    "id, type, mode, trigger, started_at, ended_at, {outcome}, parsed, inserted, updated,"
+    " unchanged, deleted, restored, dropped, missing, blanks_held, bytes, pages,"
+    " stage_seconds, error_stage, error_class, error_message, first_seq, last_seq, warnings"
+)
+
+V5_OUTCOME: Final = (
+    "CASE WHEN outcome = 'failed' AND error_class = 'Cancelled' THEN 'cancelled'"
+    " WHEN outcome = 'failed' AND error_class = 'Interrupted' THEN 'interrupted'"
+    " ELSE outcome END"
+)
+"""Migration 5's outcome of a version-4 row: the attempts version 4 recorded
+as ``failed`` with the error class ``Cancelled`` (an admin's cancel, a stop)
+or ``Interrupted`` (archid died during it) take their own outcome; every
+other row keeps its own (``SyncTimeout`` stays ``failed``, ``rejected``
+stays ``rejected``). ``error_class`` is kept as it was."""
+
+V5: Final = (
+    V5_SYNC_RUNS,
+    f"INSERT INTO sync_runs_v5 ({_V4_RUN_COLUMNS.format(outcome='outcome')})"
+    f" SELECT {_V4_RUN_COLUMNS.format(outcome=V5_OUTCOME)} FROM sync_runs ORDER BY id",
+    # The AUTOINCREMENT counter is the old table's, not the highest id copied:
+    # the row the INSERT gave the new table goes, the old one takes its name
+    # (and ALTER TABLE … RENAME below renames it back).
+    "DELETE FROM sqlite_sequence WHERE name = 'sync_runs_v5'",
+    "UPDATE sqlite_sequence SET name = 'sync_runs_v5' WHERE name = 'sync_runs'",
+    "DROP TABLE sync_runs",
+    "ALTER TABLE sync_runs_v5 RENAME TO sync_runs",
+    V1_RUNS_INDEX,
+    """CREATE TABLE list_marks (
+    type TEXT PRIMARY KEY NOT NULL,
+    newest_modified TEXT,
+    row_count INTEGER,
+    export_started_at TEXT NOT NULL,
+    run_id INTEGER REFERENCES sync_runs (id)
+) STRICT""",
+)
+"""Migration 5: ``sync_runs`` rebuilt (SQLite cannot alter a CHECK) with
+the outcomes ``unchanged``, ``cancelled``, ``preempted`` and
+``interrupted`` and the column ``requested_by``, keeping every row, its id
+and the ``AUTOINCREMENT`` counter; ``list_marks``, what each list looked
+like at the start of its last applied full export. Runs with foreign keys
+off (``changes`` and the record tables point at ``sync_runs``): see
+:class:`archid.store.migrations.Migration`."""

@@ -29,16 +29,17 @@ import contextlib
 import errno
 import os
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import apsw
 
+from archid.failures import ArchidError
 
-class StoreError(Exception):
-    """Base class of the store's own errors."""
 
-    #: whether the same call may succeed later without anyone changing the data
-    transient: ClassVar[bool] = False
+class StoreError(ArchidError):
+    """Base class of the store's own errors: ``transient`` when the same
+    call may succeed later without anyone changing the data; never the
+    portal's fault (:mod:`archid.failures`)."""
 
 
 class SchemaTooNewError(StoreError):

@@ -1,9 +1,26 @@
 """``sync_runs``: one row per sync attempt, whatever its outcome.
 
 A run's row is written in the same transaction as the run's changes, so a
-row with ``outcome = 'ok'`` exists exactly when its changes are visible. A
-rejected run (a guard refused the export) and a failed run (the portal, the
-parser or the apply failed) leave only their row. Counts:
+row with ``outcome = 'ok'`` exists exactly when its changes are visible.
+Every other outcome leaves only its row (:data:`OUTCOMES`):
+
+* ``ok``: the export was applied (:func:`~archid.store.apply.apply_sync`);
+* ``unchanged``: a scheduled check found the list as it was at the last
+  full export (:mod:`archid.store.marks`) and exported nothing;
+* ``rejected``: the store's guard refused the export (``apply_sync``);
+* ``failed``: the portal, the parser or the apply failed, or the run took
+  longer than its type's timeout;
+* ``cancelled``: an admin cancelled the run, or archid stopped during it;
+* ``preempted``: an interactive request (a manual sync, an order form) took
+  the portal; the sync was queued again and runs right after it. Not a
+  failure;
+* ``interrupted``: archid ended during the run (killed, crashed, the power
+  went), recorded at the next start.
+
+:func:`record_run` records the runs that change no data (all but ``ok`` and
+``rejected``). ``requested_by`` names who asked for the run (the control
+peer's user for a manual sync, the order-form session's user), NULL for the
+schedule's. Counts:
 
 * ``parsed``: records handed to the apply (after the parser dropped any);
 * ``inserted``, ``updated``, ``deleted``, ``restored``: rows written so,
@@ -25,21 +42,35 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 from archid.records import ExportType
+from archid.runs import Mode as Mode
+from archid.runs import Outcome as Outcome
+from archid.runs import Trigger as Trigger
 from archid.store.database import Database, utc_text
 from archid.store.errors import sqlite_errors
+from archid.store.schema import OUTCOMES as OUTCOMES  # re-exported: the schema's list
 
 if TYPE_CHECKING:
     from archid.exports.layout import BadCell
 
-Mode = Literal["full", "recent"]
-Trigger = Literal["schedule", "manual", "session"]
-Outcome = Literal["ok", "rejected", "failed"]
+MODES: Final = tuple(Mode)
+TRIGGERS: Final = tuple(Trigger)
 
-MODES: Final = ("full", "recent")
-TRIGGERS: Final = ("schedule", "manual", "session")
+#: a mode or trigger as the store's callers may give it: the enum or its value
+ModeValue: TypeAlias = Mode | Literal["full", "recent"]
+TriggerValue: TypeAlias = Trigger | Literal["schedule", "manual", "session"]
+
+#: The outcomes :func:`record_run` records: runs that change no data and
+#: are not the guard's verdict (``ok`` and ``rejected`` are the apply's).
+RECORDED_OUTCOMES: Final[tuple[Outcome, ...]] = (
+    Outcome.UNCHANGED,
+    Outcome.FAILED,
+    Outcome.CANCELLED,
+    Outcome.PREEMPTED,
+    Outcome.INTERRUPTED,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +184,8 @@ class RunResult:
     """A run as recorded in ``sync_runs``.
 
     ``reason`` is the rejection reason or the error message; ``first_seq``
-    and ``last_seq`` bound the run's change-feed entries (``None`` if none).
+    and ``last_seq`` bound the run's change-feed entries (``None`` if none);
+    ``requested_by`` is who asked for the run (``None``: the schedule).
     """
 
     run_id: int
@@ -168,6 +200,7 @@ class RunResult:
     reason: str | None = None
     first_seq: int | None = None
     last_seq: int | None = None
+    requested_by: str | None = None
 
 
 def check_mode_trigger(mode: str, trigger: str) -> None:
@@ -179,7 +212,13 @@ def check_mode_trigger(mode: str, trigger: str) -> None:
 
 
 def start_run(
-    db: Database, export_type: ExportType, mode: Mode, trigger: Trigger, started_at: str
+    db: Database,
+    export_type: ExportType,
+    mode: ModeValue,
+    trigger: TriggerValue,
+    started_at: str,
+    *,
+    requested_by: str | None = None,
 ) -> int:
     """Insert a run's row (inside the caller's transaction); return its id.
 
@@ -187,9 +226,9 @@ def start_run(
     the same transaction always does before committing.
     """
     db.connection.execute(
-        "INSERT INTO sync_runs (type, mode, trigger, started_at, ended_at, outcome)"
-        " VALUES (?, ?, ?, ?, ?, 'failed')",
-        (export_type.value, mode, trigger, started_at, started_at),
+        "INSERT INTO sync_runs (type, mode, trigger, started_at, ended_at, outcome, requested_by)"
+        " VALUES (?, ?, ?, ?, ?, 'failed', ?)",
+        (export_type.value, mode, trigger, started_at, started_at, requested_by),
     )
     run_id: int = db.connection.last_insert_rowid()
     return run_id
@@ -237,78 +276,112 @@ def finish_run(
     )
 
 
+def record_run(
+    db: Database,
+    export_type: ExportType,
+    mode: ModeValue,
+    trigger: TriggerValue,
+    *,
+    outcome: Outcome,
+    message: str | None = None,
+    error_class: str | None = None,
+    stage: str | None = None,
+    meta: RunMeta | None = None,
+    requested_by: str | None = None,
+) -> RunResult:
+    """Record a run that changed no data, in one transaction: its
+    ``sync_runs`` row and nothing else. *outcome* is one of
+    :data:`RECORDED_OUTCOMES` (``ok`` and ``rejected`` runs are recorded by
+    :func:`~archid.store.apply.apply_sync`, with their data).
+
+    *message* is the error message or what the run has to say (``"the list
+    is as at run 41"``); *stage* where it stopped (``"login"``,
+    ``"download"``, ``"parse"``, ``"apply"``, …); *error_class* the
+    exception's class name, if an exception ended it; *requested_by* who
+    asked for the run (``None``: the schedule). Returns the recorded run.
+
+    Raises ``ValueError`` for an outcome, mode or trigger it does not
+    record, before writing anything; SQLite's errors as the store's
+    (:func:`~archid.store.errors.sqlite_error`): a busy database is
+    :class:`~archid.store.errors.DatabaseBusy`, and nothing is written.
+    """
+    check_mode_trigger(mode, trigger)
+    mode, trigger = Mode(mode), Trigger(trigger)
+    if outcome not in RECORDED_OUTCOMES:
+        raise ValueError(f"record_run records {RECORDED_OUTCOMES}, not {outcome!r}")
+    meta = meta or RunMeta()
+    ended_at = db.now()
+    started_at = utc_text(meta.started_at) if meta.started_at else ended_at
+    connection = db.connection
+    with sqlite_errors(connection, f"recording a {outcome} {export_type} run"):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            run_id = start_run(
+                db, export_type, mode, trigger, started_at, requested_by=requested_by
+            )
+            result = RunResult(
+                run_id=run_id,
+                export_type=export_type,
+                mode=mode,
+                trigger=trigger,
+                outcome=outcome,
+                counts=RunCounts(dropped=meta.dropped),
+                started_at=started_at,
+                ended_at=ended_at,
+                stage_seconds=dict(meta.stage_seconds),
+                reason=message,
+                requested_by=requested_by,
+            )
+            finish_run(db, result, meta, error_stage=stage, error_class=error_class)
+            connection.execute("COMMIT")
+        except BaseException:
+            if not connection.getautocommit():
+                connection.execute("ROLLBACK")
+            raise
+    return result
+
+
 def record_failed_run(
     db: Database,
     export_type: ExportType,
-    mode: Mode,
-    trigger: Trigger,
+    mode: ModeValue,
+    trigger: TriggerValue,
     *,
     error_class: str,
     message: str,
     stage: str,
     meta: RunMeta | None = None,
+    requested_by: str | None = None,
 ) -> RunResult:
     """Record a run that failed before or during its apply (a portal error,
-    a parse error, a database error): a ``sync_runs`` row and nothing else.
+    a parse error, a database error): :func:`record_run` with ``outcome``
+    ``"failed"``.
 
     ``stage`` names where it failed (``"login"``, ``"download"``,
     ``"parse"``, ``"apply"``, …); ``error_class`` is the exception's class
-    name. Returns the recorded run. Raises SQLite's errors as the store's
-    (:func:`~archid.store.errors.sqlite_error`): a busy database is
-    :class:`~archid.store.errors.DatabaseBusy`, and nothing is written.
+    name. Returns the recorded run. Raises as :func:`record_run` does.
     """
-    check_mode_trigger(mode, trigger)
-    meta = meta or RunMeta()
-    ended_at = db.now()
-    started_at = utc_text(meta.started_at) if meta.started_at else ended_at
-    with sqlite_errors(db.connection, f"recording a failed {export_type} run"):
-        return _record_failed(
-            db, export_type, mode, trigger, error_class, message, stage, meta, started_at, ended_at
-        )
-
-
-def _record_failed(
-    db: Database,
-    export_type: ExportType,
-    mode: Mode,
-    trigger: Trigger,
-    error_class: str,
-    message: str,
-    stage: str,
-    meta: RunMeta,
-    started_at: str,
-    ended_at: str,
-) -> RunResult:
-    db.connection.execute("BEGIN IMMEDIATE")
-    try:
-        run_id = start_run(db, export_type, mode, trigger, started_at)
-        result = RunResult(
-            run_id=run_id,
-            export_type=export_type,
-            mode=mode,
-            trigger=trigger,
-            outcome="failed",
-            counts=RunCounts(dropped=meta.dropped),
-            started_at=started_at,
-            ended_at=ended_at,
-            stage_seconds=dict(meta.stage_seconds),
-            reason=message,
-        )
-        finish_run(db, result, meta, error_stage=stage, error_class=error_class)
-        db.connection.execute("COMMIT")
-    except BaseException:
-        if not db.connection.getautocommit():
-            db.connection.execute("ROLLBACK")
-        raise
-    return result
+    return record_run(
+        db,
+        export_type,
+        mode,
+        trigger,
+        outcome=Outcome.FAILED,
+        message=message,
+        error_class=error_class,
+        stage=stage,
+        meta=meta,
+        requested_by=requested_by,
+    )
 
 
 def list_runs(
     db: Database, export_type: ExportType | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """The latest runs, newest first, as column → value dicts
-    (``stage_seconds`` and ``warnings`` decoded; ``warnings`` is ``None``
-    when the parse reported nothing)."""
+    """The latest runs, newest first, as column → value dicts, one key per
+    column of ``sync_runs`` (:data:`~archid.store.schema.RUN_COLUMNS`, so
+    ``requested_by`` too); ``stage_seconds`` and ``warnings`` decoded
+    (``warnings`` is ``None`` when the parse reported nothing)."""
     where = "" if export_type is None else " WHERE type = ?"
     args: tuple[Any, ...] = () if export_type is None else (export_type.value,)
     cursor = db.connection.execute(

@@ -34,6 +34,12 @@ it costs about a tenth of that.
 :class:`TableSpec` also holds the fast converters between records and SQL
 rows and :func:`row_hash`, the content hash (of the data columns: the key
 is made of them).
+
+The tables beside the records are written by hand, each by the migration
+that made it (:mod:`archid.store.ddl_history`); their shape of the day is
+described here (:data:`RUN_COLUMNS`, :data:`CHANGE_COLUMNS`,
+:data:`MARK_COLUMNS`, :data:`OUTCOMES`), for
+:func:`archid.store.migrations.check_schema` to hold the file to.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from archid.records import RECORD_TYPES, ExportType, Record, data_fields
+from archid.runs import Outcome
 from archid.store.keys import key_function
 
 #: A record's field values as stored: ``str``, ``int`` or ``None`` only.
@@ -78,6 +85,46 @@ KEY_FIELDS: Final[Mapping[ExportType, frozenset[str]]] = {
     ExportType.DDT: frozenset({"ddt_number"}),
     ExportType.INVOICES: frozenset({"invoice_number"}),
 }
+
+#: ``sync_runs``' columns, in order (since migration 5).
+RUN_COLUMNS: Final = (
+    "id",
+    "type",
+    "mode",
+    "trigger",
+    "started_at",
+    "ended_at",
+    "outcome",
+    "parsed",
+    "inserted",
+    "updated",
+    "unchanged",
+    "deleted",
+    "restored",
+    "dropped",
+    "missing",
+    "blanks_held",
+    "bytes",
+    "pages",
+    "stage_seconds",
+    "error_stage",
+    "error_class",
+    "error_message",
+    "first_seq",
+    "last_seq",
+    "warnings",
+    "requested_by",
+)
+
+#: Every value ``sync_runs.outcome`` may hold (since migration 5); the
+#: meaning of each is in :mod:`archid.store.runs`.
+OUTCOMES: Final = tuple(o.value for o in Outcome)
+
+#: ``changes``' columns, in order (since migration 3).
+CHANGE_COLUMNS: Final = ("seq", "type", "key", "op", "run_id", "fields", "old_key")
+
+#: ``list_marks``' columns, in order (since migration 5).
+MARK_COLUMNS: Final = ("type", "newest_modified", "row_count", "export_started_at", "run_id")
 
 #: The rows that are not plain live rows: deleted, missing or holding a blank.
 ATTENTION: Final = "deleted_at IS NOT NULL OR pending_blank IS NOT NULL OR missing_count > 0"

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python -m tests.bench.bench_sync [--scale 1] [--sample 20] [--sessions 3]
 [--time-scale 10] [--profiles fast,real]``
 
-What runs is what ``archid run`` runs (:func:`archid.daemon.main.serve`:
+What runs is what ``archid run`` runs (:func:`archid.app.serve`:
 scheduler, worker, headless Chromium, parser, SQLite store) against the
 simulated portal with the real portal's quirks (loading panels of
 0.15-0.8 s, a session's first DDT export failing now and then). The

@@ -154,7 +154,7 @@ async def test_a_probe_that_raises_is_a_failed_probe(
     with trio.move_on_after(1000):
         async with trio.open_nursery() as nursery:
             await nursery.start(breaker.run)
-            breaker.failed(transient=True)
+            breaker.failed(portal_fault=True)
             assert breaker.state is BreakerState.OPEN
             await trio.sleep(301)
             assert breaker.state is BreakerState.OPEN  # the raising probe changed nothing

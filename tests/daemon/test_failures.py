@@ -15,9 +15,10 @@ import apsw
 import pytest
 
 from archid.daemon.sync import GuardRejected
-from archid.daemon.worker import SyncTimeout, is_transient
+from archid.daemon.worker import SyncTimeout
 from archid.exports.errors import LayoutChanged, NotAPdf
-from archid.portal.errors import PortalUnavailable, Stage, WrongCredentials
+from archid.failures import is_portal_fault, is_transient
+from archid.portal.errors import BrowserFailure, PortalUnavailable, Stage, WrongCredentials
 from archid.records import ExportType
 from archid.store import apply_sync, list_runs, open_database
 from archid.store.errors import (
@@ -57,6 +58,20 @@ def test_whether_to_retry_is_read_from_the_failure() -> None:
     assert [is_transient(e) for e in permanent] == [False] * len(permanent)
     # The marker is the class's: a new store error needs no list updated elsewhere.
     assert StoreError.transient is False and DatabaseBusy.transient is True
+
+
+def test_only_the_portals_faults_are_the_portals() -> None:
+    portal = [PortalUnavailable("down", Stage.PAGE_LOAD), SyncTimeout("slow")]
+    others = [
+        DiskFull("full"),
+        DatabaseBusy("busy"),
+        NotAPdf("html"),
+        BrowserFailure("chromedriver died", Stage.BROWSER),
+        WrongCredentials("password", Stage.LOGIN),
+        ZeroDivisionError("a bug"),
+    ]
+    assert [is_portal_fault(e) for e in portal] == [True] * len(portal)
+    assert [is_portal_fault(e) for e in others] == [False] * len(others)
 
 
 def test_a_database_locked_at_begin_fails_the_apply_as_busy_and_records_the_run(

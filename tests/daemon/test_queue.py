@@ -1,4 +1,4 @@
-"""The priority channel: one entry per type, merging, ageing, FIFO, eligibility."""
+"""The priority channel: one entry per type and mode, merging, ageing, FIFO, eligibility."""
 
 from __future__ import annotations
 
@@ -15,15 +15,50 @@ async def test_a_second_request_merges_into_the_waiting_one(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     channel = PriorityChannel()
-    channel.put(Request(C, 5, Mode.RECENT, Trigger.SESSION))
+    channel.put(Request(C, 5, Mode.FULL, Trigger.SCHEDULE))
     await trio.sleep(30)
-    merged = channel.put(Request(C, 100, Mode.FULL, Trigger.MANUAL))
-    channel.put(Request(C, 1, Mode.RECENT, Trigger.SCHEDULE))
+    merged = channel.put(Request(C, 100, Mode.FULL, Trigger.MANUAL, requested_by="admin"))
+    channel.put(Request(C, 1, Mode.FULL, Trigger.SCHEDULE))
     assert len(channel) == 1
     assert (merged.priority, merged.mode, merged.trigger) == (100, Mode.FULL, Trigger.MANUAL)
     taken = await channel.get()
     assert (taken.priority, taken.mode, taken.trigger) == (100, Mode.FULL, Trigger.MANUAL)
+    assert taken.requested_by == "admin"
     assert taken.queued_at == 0.0  # kept its place in line
+
+
+async def test_a_recent_and_a_full_request_of_one_type_wait_side_by_side(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Merged, the order form's seconds-long recent sync would wait for a full export.
+    channel = PriorityChannel()
+    channel.put(Request(C, 5, Mode.FULL, Trigger.SCHEDULE))
+    channel.put(Request(C, 100, Mode.RECENT, Trigger.SESSION))
+    assert len(channel) == 2
+    first, second = await channel.get(), await channel.get()
+    assert (first.mode, second.mode) == (Mode.RECENT, Mode.FULL)
+
+
+async def test_a_preempted_request_goes_back_in_its_place(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    channel = PriorityChannel()
+    channel.put(Request(ORD, 6, Mode.FULL, Trigger.SCHEDULE))
+    await trio.sleep(10)
+    channel.put(Request(P, 6, Mode.FULL, Trigger.SCHEDULE))
+    taken = await channel.get()
+    assert taken.type is ORD
+    await trio.sleep(10)
+    back = channel.put_back(taken)
+    assert (back.seq, back.queued_at) == (taken.seq, taken.queued_at)
+    # A scheduled sync of higher priority does not overtake it; a person's request does.
+    channel.put(Request(C, 50, Mode.FULL, Trigger.SCHEDULE))
+    channel.put(Request(C, 100, Mode.RECENT, Trigger.SESSION))
+    order = [(r.type, r.mode) for r in channel.pending()]
+    assert order[:2] == [(C, Mode.RECENT), (ORD, Mode.FULL)]
+    assert (await channel.get()).trigger is Trigger.SESSION
+    assert (await channel.get()).type is ORD
+    assert (await channel.get()).type is C
 
 
 async def test_recent_stays_recent_when_only_recent_is_asked(

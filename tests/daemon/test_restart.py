@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -11,12 +12,22 @@ import pytest
 import trio
 import trio.testing
 
+from archid.daemon.events import Event, EventBus, EventKind
 from archid.daemon.queue import Mode, Request, Trigger
 from archid.daemon.service import MANUAL_PRIORITY, Daemon
 from archid.daemon.sqlite_state import SqliteState
+from archid.daemon.state import MemoryState
 from archid.daemon.worker import CutOff, DeadLetter
 from archid.records import ExportType
-from archid.store import Database, RunMeta, apply_sync, open_database, record_failed_run
+from archid.runs import Outcome
+from archid.store import (
+    Database,
+    RunMeta,
+    apply_sync,
+    open_database,
+    record_failed_run,
+    record_run,
+)
 from tests.daemon.test_service import Script, always_up, config, wait_for
 from tests.store.synthetic import many
 
@@ -39,7 +50,9 @@ def failed(db: Database, export_type: ExportType, error: str) -> None:
 async def test_health_is_rebuilt_from_the_recorded_runs(db: Database) -> None:
     ok = apply_sync(db, C, many(C, 5), meta=RunMeta())
     failed(db, C, "DatabaseBusy")
-    failed(db, C, "Cancelled")  # cut off by a stop: no outcome
+    # Cut off by a stop, or preempted by a person: no verdict on the type's health.
+    record_run(db, C, "full", "schedule", outcome=Outcome.CANCELLED, error_class="Cancelled")
+    record_run(db, C, "full", "schedule", outcome=Outcome.PREEMPTED)
     failed(db, C, "DiskFull")
     for _ in range(3):
         failed(db, ORDERS, "LayoutChanged")
@@ -89,7 +102,7 @@ def _interrupted_rows(db: Database) -> list[tuple[object, ...]]:
     return list(
         db.connection.execute(
             "SELECT type, mode, trigger, error_stage FROM sync_runs"
-            " WHERE outcome = 'failed' AND error_class = 'Interrupted'"
+            " WHERE outcome = 'interrupted' AND error_class = 'Interrupted'"
         )
     )
 
@@ -164,3 +177,43 @@ async def test_taking_a_dead_letter_waits_out_a_locked_database_off_the_event_lo
         assert state.dead_letters() == []
     finally:
         state.close()
+
+
+class DroppingBus(EventBus):
+    """An event bus whose subscribers are all full whenever an attempt starts:
+    every STARTED event is lost, as a slow subscriber loses events."""
+
+    def publish(self, event: Event) -> None:
+        if event.kind is not EventKind.STARTED:
+            super().publish(event)
+
+
+async def test_an_attempt_killed_while_events_are_dropped_still_gets_its_interrupted_row(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # The first attempt runs over its timeout (its row is recorded as cut
+    # off), the retry starts with its STARTED event lost, and the process is
+    # killed during the retry: the next start must record it.
+    base = config()
+    short = {t: replace(s, timeout=10.0) for t, s in base.schedules.items()}
+    settings = replace(base, schedules=short)
+    state = MemoryState()
+    script = Script(seconds=3600)
+    daemon = Daemon(settings, script, state, probe=always_up, events=DroppingBus())
+    daemon.channel.put(Request(C, MANUAL_PRIORITY, Mode.FULL, Trigger.MANUAL))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(daemon.run)
+        await wait_for(lambda: len([c for c in script.calls if c[0] is C]) >= 2)
+        await trio.sleep(1)  # the state writer has written what the retry changed
+        # SIGKILL now: what the database holds is all the next start has.
+        saved = state.queue()
+        nursery.cancel_scope.cancel()
+    assert saved.running is not None and saved.running.type is C
+    assert not saved.recorded
+    after = MemoryState()
+    after.save_queue(list(saved.pending), saved.running, saved.recorded)
+    restarted = Daemon(settings, Script(seconds=3600), after, probe=always_up)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(restarted.run)
+        nursery.cancel_scope.cancel()
+    assert [(r["type"], r["outcome"]) for r in after.runs][:1] == [("customers", "interrupted")]

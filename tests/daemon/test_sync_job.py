@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import apsw
@@ -27,7 +27,7 @@ from archid.daemon.breaker import CircuitBreaker
 from archid.daemon.clock import WallClock
 from archid.daemon.events import EventBus
 from archid.daemon.health import Health
-from archid.daemon.queue import PriorityChannel, Request
+from archid.daemon.queue import PriorityChannel, Request, Trigger
 from archid.daemon.scheduler import Scheduler
 from archid.daemon.sqlite_state import SqliteState
 from archid.daemon.state import FailedRun
@@ -36,10 +36,12 @@ from archid.daemon.worker import CutOff, Worker
 from archid.exports.errors import NotAPdf
 from archid.portal.client import ExportResult
 from archid.portal.errors import PortalUnavailable, Stage
+from archid.portal.grid import ListSurvey, RecentRows, Unchanged
+from archid.portal.lanes import Lane
 from archid.records import ExportType
 from archid.sim.cache import Selection
 from archid.sim.server import SimServer
-from archid.store import Database, list_runs, open_database
+from archid.store import Database, ListMark, list_runs, open_database, read_mark
 from archid.store.errors import DatabaseError
 
 C = ExportType.CUSTOMERS
@@ -50,20 +52,33 @@ WALL = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
 @dataclass
 class FileExporter:
     """The portal's half of a sync without a browser: puts ``content`` where the
-    browser would download it, then fails or hangs if told to. (The browser's
-    half runs end to end in test_run_process.)"""
+    browser would download it, then fails or hangs if told to; with a
+    ``survey``, answers a change check as the client does (the survey before
+    the export, the caller's ``skip`` deciding). (The browser's half runs end
+    to end in test_run_process.)"""
 
     content: bytes
     fail: Exception | None = None
     hang: bool = False
     folders: list[Path] = field(default_factory=list)
+    survey: ListSurvey | None = None
+    lanes: list[Lane] = field(default_factory=list)
+    asked: list[bool] = field(default_factory=list)  # whether a skip came with each export
 
     async def export(
         self,
         export_type: ExportType,
         out_dir: Path,
         on_stage: Callable[[Stage], None] | None = None,
-    ) -> ExportResult:
+        *,
+        lane: Lane = Lane.BATCH,
+        skip: Callable[[ListSurvey], bool] | None = None,
+    ) -> ExportResult | Unchanged:
+        self.lanes.append(lane)
+        self.asked.append(skip is not None)
+        survey = self.survey if skip is not None else None
+        if skip is not None and survey is not None and skip(survey):
+            return Unchanged(survey, {"survey": 0.5})
         out_dir.mkdir(parents=True)
         self.folders.append(out_dir)
         target = out_dir / f"{export_type}.pdf"
@@ -72,7 +87,12 @@ class FileExporter:
             await trio.sleep_forever()
         if self.fail is not None:
             raise self.fail
-        return ExportResult(export_type, target, len(self.content), {"download": 0.5})
+        return ExportResult(
+            export_type, target, len(self.content), {"download": 0.5}, survey=survey
+        )
+
+    async def recent_customers(self, on_stage: Callable[[Stage], None] | None = None) -> RecentRows:
+        raise AssertionError("not asked of this exporter")
 
 
 def config() -> Config:
@@ -253,3 +273,90 @@ async def test_a_rejected_export_has_the_apply_s_row_only(
         ("rejected", "empty export: 0 rows")
     ]
     assert leftovers(workdir) == []
+
+
+@pytest.fixture
+def orders_pdf(sim: SimServer) -> bytes:
+    portal = sim.portal
+    with portal.lock:
+        records = list(portal.dataset.records(ExportType.ORDERS))
+        fingerprint = portal.dataset.fingerprint
+    view = portal.full_view()
+    return sim.cache.get(ExportType.ORDERS, fingerprint, records, view).read_bytes()
+
+
+def survey_at(newest: datetime | None, rows: int | None) -> ListSurvey:
+    return ListSurvey(ExportType.ORDERS, newest, rows, read_at=WALL)
+
+
+async def test_a_scheduled_sync_of_an_unchanged_list_exports_nothing(
+    db: Database, tmp_path: Path, orders_pdf: bytes
+) -> None:
+    newest = WALL - timedelta(minutes=5)
+    exporter = FileExporter(orders_pdf, survey=survey_at(newest, 120))
+    job, recorded = job_for(exporter, db, tmp_path / "downloads")
+    scheduled = Request(ExportType.ORDERS, 6)
+    # No full export recorded yet: exported, and its survey is the mark.
+    first = await job(scheduled, 1, 1)
+    assert not first.unchanged and len(exporter.folders) == 1
+    assert read_mark(db, ExportType.ORDERS) == ListMark(newest, 120, WALL)
+    # The same survey: nothing exported, the run recorded as unchanged.
+    second = await job(scheduled, 2, 1)
+    assert second.unchanged and not second.changed
+    assert len(exporter.folders) == 1
+    [run] = recorded
+    assert (run.outcome, run.stage, run.error) == ("unchanged", "survey", "")
+    state = SqliteState(db, 1.0)
+    try:
+        state.record_failed_run(run)
+    finally:
+        state.close()
+    assert [r["outcome"] for r in list_runs(db)] == ["unchanged", "ok"]
+    # A deletion in the portal: one row fewer, so exported again.
+    exporter.survey = survey_at(newest, 119)
+    third = await job(scheduled, 3, 1)
+    assert not third.unchanged and len(exporter.folders) == 2
+    # A change: a newer modification time, so exported again.
+    exporter.survey = survey_at(newest + timedelta(seconds=1), 119)
+    await job(scheduled, 4, 1)
+    assert len(exporter.folders) == 3
+    assert all(lane is Lane.BATCH for lane in exporter.lanes)
+
+
+async def test_a_persons_sync_always_exports_and_customers_are_never_surveyed(
+    db: Database, tmp_path: Path, orders_pdf: bytes, customers_pdf: bytes
+) -> None:
+    exporter = FileExporter(orders_pdf, survey=survey_at(WALL - timedelta(minutes=5), 120))
+    job, _ = job_for(exporter, db, tmp_path / "downloads")
+    await job(Request(ExportType.ORDERS, 6), 1, 1)
+    manual = Request(ExportType.ORDERS, 100, trigger=Trigger.MANUAL, requested_by="admin")
+    result = await job(manual, 2, 1)
+    assert not result.unchanged and len(exporter.folders) == 2
+    assert exporter.asked == [True, True]  # surveyed, so its export leaves a mark
+    assert exporter.lanes == [Lane.BATCH, Lane.INTERACTIVE]
+    assert list_runs(db)[0]["requested_by"] == "admin"
+    customers = FileExporter(customers_pdf, survey=survey_at(None, None))
+    job, _ = job_for(customers, db, tmp_path / "downloads")
+    await job(Request(C, 5), 3, 1)
+    await job(Request(C, 5), 4, 1)
+    assert customers.asked == [False, False] and len(customers.folders) == 2
+
+
+async def test_an_unchanged_list_is_exported_once_its_last_export_is_too_old(
+    db: Database, tmp_path: Path, orders_pdf: bytes
+) -> None:
+    exporter = FileExporter(orders_pdf, survey=survey_at(WALL - timedelta(hours=1), 120))
+    recorded: list[FailedRun] = []
+    now = [WALL.timestamp()]
+    job = SyncJob(
+        exporter, db, config(), EventBus(), tmp_path / "d", WallClock(wall=lambda: now[0]),
+        recorded.append,
+    )  # fmt: skip
+    scheduled = Request(ExportType.ORDERS, 6)
+    await job(scheduled, 1, 1)
+    max_age = config().schedules[ExportType.ORDERS].max_unchanged_age
+    now[0] += max_age - 60
+    assert (await job(scheduled, 2, 1)).unchanged
+    now[0] += 120
+    assert not (await job(scheduled, 3, 1)).unchanged
+    assert len(exporter.folders) == 2

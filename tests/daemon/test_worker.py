@@ -297,3 +297,33 @@ async def test_a_busy_or_full_database_is_retried_not_dead_lettered(
     failed = [e.data["error"] for e in harness.events if str(e.kind) == "failed"]
     assert failed == ["DatabaseBusy", "DiskFull"]
     assert harness.letters == [] and kinds(harness)[-1] == "finished"
+
+
+async def test_five_full_disks_in_a_row_leave_the_portal_breaker_closed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Transient, retried, but not the portal's fault: probing the portal
+    # (which answered every export) would not help.
+    async def full(request: Request, attempt: int) -> SyncResult:
+        raise DiskFull("disk full while applying the export")
+
+    harness = await run_with(
+        full, [Request(ORDERS, 6), Request(CUSTOMERS, 5)], retry=NO_JITTER, threshold=5
+    )
+    assert len(harness.calls) == 6  # two requests, three attempts each
+    assert harness.breaker.state is BreakerState.CLOSED and harness.states == []
+    assert harness.breaker.failures == 0
+    assert len(harness.letters) == 2
+
+
+async def test_five_portal_failures_in_a_row_open_it(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def down(request: Request, attempt: int) -> SyncResult:
+        raise PortalUnavailable("unreachable", Stage.PAGE_LOAD)
+
+    harness = await run_with(
+        down, [Request(ORDERS, 6), Request(CUSTOMERS, 5)], retry=NO_JITTER, threshold=5
+    )
+    assert harness.states[:1] == [BreakerState.OPEN]
+    assert len(harness.calls) == 5

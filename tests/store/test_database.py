@@ -123,7 +123,7 @@ def test_a_version_1_file_is_carried_to_the_latest(tmp_path: Path) -> None:
     MIGRATIONS[0].apply(connection)
     connection.execute("PRAGMA user_version = 1")
     connection.execute("COMMIT")
-    assert migrate(connection, str(path)) == [2, 3, 4]
+    assert migrate(connection, str(path)) == [2, 3, 4, 5]
     connection.close()
     with open_database(path) as db:
         assert user_version(db.connection) == SCHEMA_VERSION

@@ -319,7 +319,7 @@ def record(db: Database, export_type: ExportType, key: str) -> Record:
 
 def test_the_file_is_at_the_new_version_and_every_row_is_there(migrated: Any) -> None:
     db, _, _ = migrated
-    assert user_version(db.connection) == SCHEMA_VERSION == 4
+    assert user_version(db.connection) == SCHEMA_VERSION == 5
     keys = {
         t: sorted(k for (k,) in db.connection.execute(f'SELECT key FROM "{t.value}"'))
         for t in ExportType
@@ -448,8 +448,9 @@ def test_bookkeeping_survives(migrated: Any) -> None:
 def test_runs_and_the_feed_go_on(migrated: Any) -> None:
     db, runs_before, feed_before = migrated
     runs = db.connection.execute("SELECT * FROM sync_runs ORDER BY id").fetchall()
-    assert [run[:-1] for run in runs] == runs_before
-    assert [run[-1] for run in runs] == [None] * len(runs_before)  # warnings: none recorded
+    assert [run[:-2] for run in runs] == runs_before
+    # warnings: none recorded; requested_by: none known
+    assert [run[-2:] for run in runs] == [(None, None)] * len(runs_before)
     assert list_runs(db, ExportType.DDT)[1]["error_message"] == "page 4: bad cell"
     feed = db.connection.execute("SELECT * FROM changes ORDER BY seq").fetchall()
     assert [entry[:-1] for entry in feed] == feed_before

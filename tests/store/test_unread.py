@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from archid.records import ExportType, Invoice, Order, Record
-from archid.store import Database, UnreadFieldError, apply_sync, changes_since, list_runs
+from archid.records import Customer, ExportType, Invoice, Order, Record
+from archid.store import TABLES, Database, UnreadFieldError, apply_sync, changes_since, list_runs
 from tests.store.conftest import row_of
-from tests.store.synthetic import Table, replace
+from tests.store.synthetic import Table, make, replace
 
 O = ExportType.ORDERS  # noqa: E741
 I = ExportType.INVOICES  # noqa: E741
@@ -131,3 +131,68 @@ def test_a_key_or_required_field_cannot_be_unread(db: Database) -> None:
         with pytest.raises(UnreadFieldError, match=rf"orders record .*{re.escape(why)}"):
             apply_sync(db, O, [*table.records(), bad])
     assert list_runs(db) == []  # refused before anything was written
+
+
+def grid_row(record: Record, shown: frozenset[str], **changes: Any) -> Record:
+    """*record* as the order form reads it from the portal's customer grid,
+    which shows only the *shown* fields: every other one unread."""
+    hidden = {f.name for f in dataclasses.fields(record)} - shown - {"unread"}
+    return unread(replace(record, **changes), *sorted(hidden))
+
+
+def test_a_recent_apply_of_a_few_grid_columns_keeps_the_rest(db: Database) -> None:
+    """The order form's fast path: customers read from the portal's grid,
+    with some columns only, applied as a recent export."""
+    C = ExportType.CUSTOMERS
+    table = Table(C, 60)
+    apply_sync(db, C, table.records())
+    seq = changes_since(db, 0, 10_000)[-1].seq
+    stored = {key: row_of(db, C, key) for key in table.by_key()}
+    shown = frozenset({"id", "name", "city", "phone"})
+    first, second, third = [
+        r for r in table.records() if isinstance(r, Customer) and r.city and r.phone
+    ][:3]
+    new = make(C, 500)  # a customer the mirror does not have yet
+    rows = [
+        grid_row(first, shown, phone="+39 06 0000000"),  # one shown field changed
+        grid_row(second, shown),  # as stored
+        grid_row(third, shown, city=None),  # a shown field now empty
+        grid_row(new, shown),
+    ]
+    result = apply_sync(db, C, rows, mode="recent", trigger="session", requested_by="agente.b")
+    assert result.outcome == "ok"
+    assert (result.counts.inserted, result.counts.updated, result.counts.unchanged) == (1, 1, 2)
+    assert (result.counts.deleted, result.counts.missing, result.counts.blanks_held) == (0, 0, 1)
+    # No deletion, no "missing" marking: the 57 customers not in the grid are untouched.
+    assert db.live_count(C) == 61
+    untouched = db.connection.execute(
+        "SELECT count(*) FROM customers WHERE missing_count = 0 AND deleted_at IS NULL"
+    ).fetchall()
+    assert untouched == [(61,)]
+    # Updated: the shown field changed, every hidden one kept its stored value.
+    after = row_of(db, C, first.key)
+    expected = {**stored[first.key], "phone": "+39 06 0000000"}
+    for name in ("content_hash", "last_changed", "last_seen"):
+        expected.pop(name), after.pop(name)
+    assert after == expected
+    assert row_of(db, C, second.key) == stored[second.key] | {
+        "last_seen": row_of(db, C, second.key)["last_seen"]
+    }
+    # An empty shown field is a blank held, as in any export.
+    held = row_of(db, C, third.key)
+    assert (held["city"], held["pending_blank"]) == (stored[third.key]["city"], '["city"]')
+    # Inserted: the shown fields, NULL for every hidden one.
+    inserted = row_of(db, C, new.key)
+    for name in TABLES[C].field_names:
+        assert inserted[name] == (getattr(new, name) if name in shown else None), name
+    assert inserted["pending_blank"] is None
+    feed = changes_since(db, seq)
+    assert [(e.key, e.op, e.fields) for e in feed] == [
+        (new.key, "insert", ()),
+        (first.key, "update", ("phone",)),
+    ]
+    # The next full export fills the hidden fields in with no blank noted.
+    table.set(make(C, 500))
+    full = apply_sync(db, C, table.records())
+    assert full.counts.updated == 2 and full.counts.blanks_held == 0  # new one, first's phone
+    assert db.read_records(C) == table.by_key()

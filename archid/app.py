@@ -1,4 +1,11 @@
-"""``archid run``: the daemon as a process, under systemd or by hand.
+"""``archid run``: the process, wired here and nowhere else.
+
+This module is the composition root: it opens the store, makes the two
+portal sessions (:class:`~archid.portal.lanes.PortalLanes`), the sync job
+and the :class:`~archid.daemon.service.Daemon`, and puts the control
+socket and the metrics exporter beside it. Nothing under
+:mod:`archid.daemon` imports :mod:`archid.control` or :mod:`archid.metrics`:
+they read the daemon, the daemon does not know them.
 
 Start-up order matters to systemd: READY=1 is sent once the database is
 open (and migrated) and the scheduler runs, not after the first sync.
@@ -36,9 +43,9 @@ from archid.daemon.sqlite_state import SqliteState
 from archid.daemon.sync import SyncJob
 from archid.metrics import MetricsExporter
 from archid.portal.errors import PortalError
+from archid.portal.lanes import PortalLanes
 from archid.portal.probe import probe, tls_verification
 from archid.portal.processes import reap_leftovers
-from archid.portal.session import AsyncPortal
 from archid.store import StoreError, open_from_config
 
 log = logging.getLogger("archid.daemon")
@@ -145,7 +152,7 @@ async def _serve(
     workdir = Path(tempfile.mkdtemp(prefix="archid-downloads-"))
     stopped = False  # as asked (a signal, or the owner's cancel), not by a failure
     try:
-        async with AsyncPortal.from_config(config, now=clock.now_datetime) as portal:
+        async with PortalLanes.from_config(config, now=clock.now_datetime) as portal:
 
             async def portal_answers() -> bool:
                 try:
@@ -156,9 +163,18 @@ async def _serve(
                 return True
 
             job = SyncJob(portal, db, config, events, workdir, clock, writer.record_failed_run)
+
+            def preempt() -> bool:
+                """Only an export stage gives way; its portal session finishes it alone."""
+                if not job.exporting:
+                    return False
+                portal.let_go()
+                return True
+
             daemon = Daemon(
                 config, job, state, probe=portal_answers, clock=clock, notifier=notifier,
                 events=events, writer=writer, on_cut_off=job.cut_off, portal=portal,
+                preempt=preempt,
             )  # fmt: skip
 
             def reload() -> list[str]:
@@ -197,7 +213,7 @@ _RESTART_ONLY = ("portal", "database", "browser", "control", "metrics")
 
 
 def reload_configuration(
-    daemon: Daemon, job: SyncJob, portal: AsyncPortal, config_path: Path, notifier: Notifier
+    daemon: Daemon, job: SyncJob, portal: PortalLanes, config_path: Path, notifier: Notifier
 ) -> list[str]:
     """Read the configuration file again and adopt it (SIGHUP, the control socket's ``reload``).
 
@@ -217,7 +233,7 @@ def reload_configuration(
     return pending
 
 
-def _reload(daemon: Daemon, job: SyncJob, config: Config, portal: AsyncPortal) -> list[str]:
+def _reload(daemon: Daemon, job: SyncJob, config: Config, portal: PortalLanes) -> list[str]:
     old = daemon.config
     pending = [name for name in _RESTART_ONLY if getattr(old, name) != getattr(config, name)]
     daemon.reconfigure(config)

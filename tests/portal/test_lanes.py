@@ -1,0 +1,103 @@
+"""Two portal sessions: a preempted export finishes on its own session, which
+nothing else uses meanwhile, while the interactive session serves people.
+
+Real headless Chromium against the simulator at the real portal's timings
+(scaled down), whose sessions count every request that had to wait for
+another (spec v3: one request at a time per session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import trio
+
+from archid.portal.client import ExportResult, Timeouts
+from archid.portal.lanes import Lane, PortalLanes
+from archid.portal.session import AsyncPortal
+from archid.records import Customer, ExportType
+from archid.sim.server import SimServer
+from tests.portal.conftest import wait_until
+from tests.portal.test_client import api, assert_complete
+
+pytestmark = pytest.mark.browser
+
+PRICES, CUSTOMERS = ExportType.PRICES, ExportType.CUSTOMERS
+#: the real portal's timings divided by this: a prices export takes about 10 s
+SCALE = 20
+TIMEOUTS = Timeouts(login=60, page=60, download=120, flake_pause=0.2, poll=0.05)
+
+
+async def test_a_preempted_export_finishes_alone_and_is_the_next_exports_file(
+    sim: SimServer, make_portal: Callable[..., AsyncPortal], tmp_path: Path
+) -> None:
+    api(sim, "POST", "options", {"timing": "real", "time_scale": SCALE})
+    lanes = PortalLanes(make_portal(timeouts=TIMEOUTS), make_portal(timeouts=TIMEOUTS))
+    stages: list[str] = []
+    scope = trio.CancelScope()
+    cancelled = trio.Event()
+
+    async def scheduled_export() -> None:
+        with scope:
+            await lanes.export(PRICES, tmp_path / "preempted", stages.append)
+        cancelled.set()
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lanes.run)
+        nursery.start_soon(scheduled_export)
+        await wait_until(lambda: "download" in stages, timeout=120)
+        # The preemption: let go of the export, then cancel its caller.
+        assert lanes.let_go()
+        scope.cancel()
+        with trio.fail_after(2):
+            await cancelled.wait()
+        assert lanes.batch.busy, "the export should go on by itself"
+        assert not (tmp_path / "preempted").exists() or not any((tmp_path / "preempted").iterdir())
+        # Meanwhile the interactive session serves a person at once.
+        mine = await lanes.export(CUSTOMERS, tmp_path / "person", lane=Lane.INTERACTIVE)
+        assert isinstance(mine, ExportResult)
+        assert_complete(sim, CUSTOMERS, mine.path)
+        # The batch session's next prices export is the preempted one's file:
+        # the portal rendered prices once.
+        again = await lanes.export(PRICES, tmp_path / "again")
+        assert isinstance(again, ExportResult)
+        assert again.path.parent == tmp_path / "again"
+        assert_complete(sim, PRICES, again.path)
+        state = api(sim, "GET", "state")
+        assert state["exports_served"].get("prices") == 1
+        # No request was ever sent on a session that was still busy.
+        assert state["session_waits"] == 0
+        assert lanes.logins == 2  # one per session
+        nursery.cancel_scope.cancel()
+
+
+async def test_the_newest_customers_come_before_the_agents_grid_is_put_back(
+    sim: SimServer, make_portal: Callable[..., AsyncPortal], tmp_path: Path
+) -> None:
+    api(sim, "POST", "options", {"timing": "real", "time_scale": SCALE})
+    # The agent's own choices, saved in the profile archid shares.
+    api(sim, "POST", "saved-filters", {"customers": "Free_customers"})
+    before = api(sim, "GET", "state")["users"]["agent"]["lists"]["customers"]
+    lanes = PortalLanes(make_portal(timeouts=TIMEOUTS), make_portal(timeouts=TIMEOUTS))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lanes.run)
+        rows = await lanes.recent_customers()
+        # Returned before the put-back: the session is still busy with it.
+        assert lanes.interactive.busy
+        assert rows.records and "id" in rows.read
+        newest = max(int(c.id) for c in rows.records)
+        with sim.portal.lock:
+            ids = [
+                int(c.id) for c in sim.portal.dataset.records(CUSTOMERS) if isinstance(c, Customer)
+            ]
+        assert newest == max(ids)
+        # The next read waits for the put-back, then works; the agent's grid is theirs.
+        again = await lanes.recent_customers()
+        assert [c.id for c in again.records] == [c.id for c in rows.records]
+        await wait_until(lambda: not lanes.interactive.busy, timeout=60)
+        after = api(sim, "GET", "state")["users"]["agent"]["lists"]["customers"]
+        assert after == before
+        assert api(sim, "GET", "state")["session_waits"] == 0
+        nursery.cancel_scope.cancel()
