@@ -12,9 +12,11 @@ added, changed or deleted since that export started, and the sync ends as
 Anything in doubt means a full export: no mark yet, a figure that could not
 be read (now or then), a portal clock more than :data:`CLOCK_AHEAD_LIMIT`
 ahead of ours (a modification "in the future" says nothing reliable), or
-the last full export older than ``[schedule.<type>] max_unchanged_age``. A
-change made while an export ran is newer than that export's mark, so the
-next check catches it.
+the last full export older than ``[schedule.<type>] max_unchanged_age``,
+or stored rows waiting for a second full export to confirm their deletion
+(a record absent once is deleted only when the next full export lacks it
+too). A change made while an export ran is newer
+than that export's mark, so the next check catches it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ def export_reason(
         return "its newest modification or row count could not be read"
     if mark.newest_modified is None or mark.row_count is None:
         return "the survey of its last full export is incomplete"
+    if mark.awaiting:
+        return (
+            f"{mark.awaiting} stored rows wait for a second full export (to confirm their deletion)"
+        )
     if survey.newest_modified > survey.read_at + CLOCK_AHEAD_LIMIT:
         ahead = (survey.newest_modified - survey.read_at).total_seconds()
         return f"the portal's clock is {ahead:.0f} s ahead of ours"

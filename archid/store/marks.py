@@ -21,12 +21,13 @@ One row per export type: ``type``, ``newest_modified`` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from archid.records import ExportType
 from archid.store.database import Database, utc_text
 from archid.store.errors import sqlite_errors
+from archid.store.schema import TABLES, quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +38,15 @@ class ListMark:
     and ``row_count`` how many rows it said it had, ``None`` if unknown;
     ``export_started_at`` when the export started. Datetimes are aware
     (any zone): they are stored in UTC to the millisecond, and read back
-    so (:func:`read_mark`).
+    so (:func:`read_mark`). ``awaiting`` (read, never written) counts the
+    stored rows that wait for the next full export to confirm their
+    deletion: absent from the last one, deleted if the next lacks them too.
     """
 
     newest_modified: datetime | None
     row_count: int | None
     export_started_at: datetime
+    awaiting: int = field(default=0, compare=False)
 
 
 #: A mark as stored: newest_modified, row_count, export_started_at.
@@ -82,10 +86,16 @@ def read_mark(db: Database, export_type: ExportType) -> ListMark | None:
     if not rows:
         return None
     [(newest, row_count, started)] = rows
+    table = quote(TABLES[export_type].name)
+    with sqlite_errors(db.connection, f"reading the {export_type} list mark"):
+        [(awaiting,)] = db.connection.execute(
+            f"SELECT count(*) FROM {table} WHERE deleted_at IS NULL AND missing_count > 0"
+        ).fetchall()
     return ListMark(
         newest_modified=None if newest is None else datetime.fromisoformat(newest),
         row_count=row_count,
         export_started_at=datetime.fromisoformat(started),
+        awaiting=int(awaiting),
     )
 
 

@@ -45,6 +45,12 @@ def test_the_same_newest_change_and_row_count_skip_the_export() -> None:
         ("a deletion", survey(rows=1143), MARK, "1143 rows (last export saw 1144)"),
         ("an insertion", survey(rows=1145), MARK, "1145 rows"),
         ("too old", survey(), ListMark(NEWEST, 1144, NOW - timedelta(hours=7)), "7.0 h old"),
+        (
+            "a deletion to confirm",
+            survey(),
+            ListMark(NEWEST, 1144, EXPORTED, awaiting=2),
+            "2 stored rows wait for a second full export",
+        ),
     ],
 )
 def test_anything_in_doubt_means_a_full_export(

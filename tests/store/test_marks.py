@@ -164,3 +164,18 @@ def test_clear_mark_forgets_one_type(db: Database) -> None:
     clear_mark(db, C)  # nothing to forget: fine
     assert (read_mark(db, C), read_mark(db, P)) == (None, a_mark(10))
     assert db.connection.getautocommit()
+
+
+def test_a_mark_counts_the_rows_waiting_for_a_second_full_export(db: Database) -> None:
+    table = Table(C, 40)
+    apply_sync(db, C, table.records(), mark=a_mark(40))
+    assert read_mark(db, C) == a_mark(40)
+    gone = table.delete(table.records()[0].key)
+    apply_sync(db, C, table.records(), mark=a_mark(39, 1))
+    # Absent once: deleted only if the next full export lacks it too.
+    mark = read_mark(db, C)
+    assert mark is not None and mark.awaiting == 1
+    apply_sync(db, C, table.records(), mark=a_mark(39, 2))
+    mark = read_mark(db, C)
+    assert mark is not None and mark.awaiting == 0
+    assert gone.key not in {r.key for r in table.records()}
