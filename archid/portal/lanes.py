@@ -130,17 +130,19 @@ class PortalLanes:
     ) -> ExportResult | Unchanged:
         """Export on ``lane`` (see :meth:`AsyncPortal.export`); a hold on
         either session fails it at once."""
-        held = self.hold
-        if held is not None:
-            raise held.again()
+        self._refuse_when_held()
         return await self.lane(lane).export(export_type, out_dir, on_stage, skip=skip)
 
     async def recent_customers(self, on_stage: Callable[[Stage], None] | None = None) -> RecentRows:
         """The newest customers from the grid, on the interactive session."""
+        self._refuse_when_held()
+        return await self.interactive.recent_customers(on_stage)
+
+    def _refuse_when_held(self) -> None:
+        """A hold on either session fails the work at once, costing no browser."""
         held = self.hold
         if held is not None:
             raise held.again()
-        return await self.interactive.recent_customers(on_stage)
 
     def let_go(self) -> bool:
         """Let the batch session's running export finish by itself when its
