@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -238,7 +241,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Ctrl-C ends any command with 130 and no traceback. A reader that goes
     away (``archid ctl history | head -1``) ends it quietly with 0, as
     ``archid parse`` always has: the output it took was what it wanted.
+    A fatal signal (SIGSEGV, SIGBUS, SIGABRT …) still prints every
+    thread's Python stack to stderr, so journald shows where it came.
     """
+    with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
+        faulthandler.enable()  # not when stderr is no file (captured in-process)
     try:
         status = _main(argv)
         sys.stdout.flush()  # here, so that a closed pipe shows while it can be handled

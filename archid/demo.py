@@ -27,7 +27,6 @@ import contextlib
 import logging
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -53,6 +52,7 @@ from archid.sim.layouts import expected_records
 from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
 from archid.store import StoreError
+from archid.store.database import open_reader
 
 #: the order the production schedule staggers the types in (see DEFAULT_SCHEDULES)
 STAGGER = (
@@ -348,11 +348,11 @@ class Rounds:
 
     def _missing(self, store_run: int) -> int:
         """Rows the run marked missing (the event does not carry it): from the database."""
-        uri = f"file:{self.database}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            found = db.execute("SELECT missing FROM sync_runs WHERE id = ?", (store_run,))
-            row = found.fetchone()
-        return int(row[0]) if row else 0
+        # apsw, as the daemon in this process: see open_reader.
+        with contextlib.closing(open_reader(self.database)) as db:
+            rows = db.execute("SELECT missing FROM sync_runs WHERE id = ?", (store_run,)).fetchall()
+        missing = rows[0][0] if rows else 0
+        return missing if isinstance(missing, int) else 0
 
     async def _maybe_next_round(self) -> None:
         active = self.active()
@@ -374,9 +374,9 @@ class Rounds:
             self.screen.text(f"{'':10}{t:<10} {changes.describe()}")
         for t in active:
             self.daemon.resume(t)
-        due = self.daemon.status()["next_due"]
-        first = min(active, key=lambda t: due.get(str(t), float("inf")))
-        wait = max(0.0, due[str(first)] - time.time())
+        due = self.daemon.status().next_due
+        first = min(active, key=lambda t: due.get(t, float("inf")))
+        wait = max(0.0, due[first] - time.time())
         self.screen.line(f"round {self.round}: next due is {first}, in {wait:.1f} s")
 
 

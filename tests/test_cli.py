@@ -105,6 +105,19 @@ def test_sim_serves_and_stops_on_sigterm(sim_process: tuple[subprocess.Popen[str
     assert process.wait(timeout=10) == 0
 
 
+def test_a_fatal_signal_prints_every_threads_python_stack(
+    sim_process: tuple[subprocess.Popen[str], str],
+) -> None:
+    # A crash in native code (SQLite, a C extension) must leave a trace in
+    # journald, not just "status=7/BUS".
+    process, _ = sim_process
+    process.send_signal(signal.SIGBUS)
+    _, stderr = process.communicate(timeout=10)
+    assert process.returncode == -signal.SIGBUS
+    assert "Fatal Python error: Bus error" in stderr
+    assert 'File "' in stderr
+
+
 def test_sim_rejects_bad_arguments_clearly() -> None:
     result = archid("sim", "--scale", "-1", "--port", "0")
     assert result.returncode == 64

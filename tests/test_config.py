@@ -41,32 +41,9 @@ from archid.config import (
 )
 from archid.config.toml_positions import Locator
 from archid.records import ExportType
+from tests.config_files import PASSWORD, PORTAL, write_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "s3cret-Pa55word"
-
-PORTAL = """\
-[portal]
-url = "https://erp.example.com/Archibald/"
-username = "agent01"
-password_file = "secrets/portal-password"
-"""
-
-
-def write_config(
-    folder: Path, text: str, *, password: str | bytes | None = PASSWORD + "\n"
-) -> Path:
-    """Write config.toml (and secrets/portal-password unless None) into *folder*."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if password is not None:
-        secrets = folder / "secrets"
-        secrets.mkdir(exist_ok=True)
-        data = password.encode() if isinstance(password, str) else password
-        (secrets / "portal-password").write_bytes(data)
-        (secrets / "portal-password").chmod(0o600)
-    path = folder / "config.toml"
-    path.write_text(text)
-    return path
 
 
 def load_text(folder: Path, text: str) -> Config:

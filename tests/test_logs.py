@@ -51,7 +51,7 @@ from archid.sim.pdfwriter import write_grid_pdf
 from archid.sim.portal import Portal
 from archid.sim.server import SimServer
 from tests.conftest import ROOT, SIM_CACHE, SIM_SCALE, SIM_SEED
-from tests.daemon.test_service import Script, running
+from tests.daemon.helpers import Script, running
 from tests.daemon_process import PASSWORD, Daemon, quick_sim_options, start_daemon, write_config
 
 CUSTOMERS, ORDERS = ExportType.CUSTOMERS, ExportType.ORDERS

@@ -97,3 +97,20 @@ def format_duration(seconds: float) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
+
+
+def spoken_duration(seconds: float) -> str:
+    """*seconds* as people read them in a log line or a table, as precise as it is
+    worth: ``0.4 s``, ``12 s``, ``3 min``, ``2 h 5 min``, ``3 days``."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    hours = int(minutes // 60)
+    if hours < 48:
+        rest = int(minutes - hours * 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{hours // 24} days"

@@ -17,19 +17,39 @@ came before it; the run's own events begin with its ``started``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import trio
 
 from archid.daemon.events import Event, EventKind
 from archid.daemon.queue import Request
 from archid.daemon.service import Daemon
+from archid.records import ExportType
 from archid.runs import Outcome
 
 #: seconds between looks at the queue while the request waits (an admin may drop it)
 QUEUE_CHECK_INTERVAL = 0.5
 _NOT_COUNTS = ("seconds", "changed", "store_run", "outcome")
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """What came of a followed request (``docs/control.md``, ``sync`` with ``wait``)."""
+
+    #: how its last attempt ended, or ``dead_letter``: it failed for good
+    #: (a guard's refusal says ``rejected`` even then)
+    outcome: Outcome | Literal[EventKind.DEAD_LETTER]
+    #: the ``sync_runs`` id of a finished run (the events of a failure do not name it)
+    run: int | None
+    type: ExportType
+    #: a finished run's counts (records, inserted, …)
+    counts: Mapping[str, Any]
+    #: the last failure, ``Class: message``
+    error: str | None
+    #: from the worker's start of it to its end
+    seconds: float
 
 
 class _Phase(enum.Enum):
@@ -73,7 +93,7 @@ class Follower:
             self._phase = _Phase.DONE
             self._events.close()  # wakes :meth:`outcome`
 
-    async def outcome(self) -> dict[str, Any]:
+    async def outcome(self) -> Followed:
         """Wait for the run's end; what came of it (see ``docs/control.md``)."""
         while self._phase is not _Phase.DONE:
             try:
@@ -83,7 +103,7 @@ class Follower:
             except (trio.ClosedResourceError, trio.EndOfChannel):
                 break
             if self._phase is _Phase.WAITING and not self._still_queued():
-                return self._result("cancelled", None, "dropped from the queue before it ran")
+                return self._result(Outcome.CANCELLED, None, "dropped from the queue before it ran")
         for event in self._backlog:
             self._keep(event)
         return self._decide()
@@ -104,7 +124,7 @@ class Follower:
         self._seen.append(event)
         self._on_event(event)
 
-    def _decide(self) -> dict[str, Any]:
+    def _decide(self) -> Followed:
         ends = [
             e
             for e in self._seen
@@ -116,32 +136,39 @@ class Follower:
         if last_failure is not None:
             error = f"{last_failure.data.get('error', 'error')}: {last_failure.message}"
         if not ends:
-            return self._result("failed", None, error or "the run ended without a word")
+            return self._result(Outcome.FAILED, None, error or "the run ended without a word")
         end = ends[-1]
         if end.kind is EventKind.FINISHED:
-            return self._result(str(end.data.get("outcome", "ok")), end, None)
+            return self._result(Outcome(end.data.get("outcome", Outcome.OK)), end, None)
         if end.kind is EventKind.DEAD_LETTER:
             rejected = (
                 last_failure is not None and last_failure.data.get("outcome") is Outcome.REJECTED
             )
-            return self._result("rejected" if rejected else "dead_letter", last_failure, error)
+            return self._result(
+                Outcome.REJECTED if rejected else EventKind.DEAD_LETTER, last_failure, error
+            )
         if end.data.get("outcome") is Outcome.CANCELLED:
-            return self._result("cancelled", end, error)
+            return self._result(Outcome.CANCELLED, end, error)
         # Failed and put back in the queue (portal hold, breaker open).
-        return self._result("failed", end, error)
+        return self._result(Outcome.FAILED, end, error)
 
-    def _result(self, outcome: str, event: Event | None, error: str | None) -> dict[str, Any]:
+    def _result(
+        self,
+        outcome: Outcome | Literal[EventKind.DEAD_LETTER],
+        event: Event | None,
+        error: str | None,
+    ) -> Followed:
         counts: dict[str, Any] = {}
         run = None  # the sync_runs row: the events of a failure do not name it
         if event is not None and event.kind is EventKind.FINISHED:
             counts = {k: v for k, v in event.data.items() if k not in _NOT_COUNTS}
             run = event.data.get("store_run")
         since = self._started_at
-        return {
-            "outcome": outcome,
-            "run": run,
-            "type": str(self._request.type),
-            "counts": counts,
-            "error": error,
-            "seconds": 0.0 if since is None else trio.current_time() - since,
-        }
+        return Followed(
+            outcome=outcome,
+            run=run,
+            type=self._request.type,
+            counts=counts,
+            error=error,
+            seconds=0.0 if since is None else trio.current_time() - since,
+        )

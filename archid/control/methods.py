@@ -1,10 +1,12 @@
 """The control methods: each JSON-RPC method over what the daemon already does.
 
 A method takes its params by name, checks them (:class:`Params`) and calls
-the :class:`~archid.daemon.service.Daemon`; what it returns is the
-JSON-RPC ``result``. Failures are raised as the control errors
-(:mod:`archid.control.errors`) or the daemon's ``CommandError``; the server
-turns them into JSON-RPC errors, in one place.
+the :class:`~archid.daemon.service.Daemon`; what it returns, the daemon's
+answers as they are (:mod:`archid.daemon.answers`) or composed, is the
+JSON-RPC ``result`` once the server has made it JSON
+(:func:`archid.control.serialise.to_json`). Failures are raised as the
+control errors (:mod:`archid.control.errors`) or the daemon's
+``CommandError``; the server turns them into JSON-RPC errors, in one place.
 """
 
 from __future__ import annotations
@@ -20,12 +22,21 @@ import trio
 import archid
 from archid.config import ConfigError
 from archid.control.errors import INVALID_PARAMS, Refused
-from archid.control.follow import Follower
+from archid.control.follow import Followed, Follower
 from archid.control.peers import Peer, Role
 from archid.control.protocol import PROTOCOL_VERSION
+from archid.control.serialise import to_json
+from archid.daemon.answers import (
+    Cancellation,
+    HealthReport,
+    ListedDeadLetter,
+    QueueEntry,
+    SessionClosed,
+)
 from archid.daemon.events import Event
 from archid.daemon.queue import Mode, Request
 from archid.daemon.service import Daemon
+from archid.daemon.state import Pauses
 from archid.records import ExportType
 
 #: seconds an answer waits for the daemon's state writer (it may be failing)
@@ -145,20 +156,9 @@ async def _status(ctx: Context, params: Params) -> dict[str, Any]:
     params.done()
     daemon = ctx.daemon
     status = daemon.status()
-    running = status["running"]
-    if running is not None:
-        state = "syncing"
-    elif status["portal_hold"] is not None:
-        state = "portal hold"
-    elif status["paused"]["everything"]:
-        state = "paused"
-    elif status["breaker"] != "closed":
-        state = f"breaker {status['breaker']}"
-    else:
-        state = "idle"
     return {
-        "state": state,
-        **status,
+        "state": status.state,
+        **to_json(status),
         "health": daemon.health_report(),
         "dead_letters": len(daemon.dead_letters()),
         "line": daemon.status_line(),
@@ -166,7 +166,7 @@ async def _status(ctx: Context, params: Params) -> dict[str, Any]:
 
 
 @_method("health", read=True)
-async def _health(ctx: Context, params: Params) -> dict[str, Any]:
+async def _health(ctx: Context, params: Params) -> HealthReport:
     params.done()
     return ctx.daemon.health_report()
 
@@ -180,7 +180,7 @@ async def _history(ctx: Context, params: Params) -> list[dict[str, Any]]:
 
 
 @_method("queue", read=True)
-async def _queue(ctx: Context, params: Params) -> list[dict[str, Any]]:
+async def _queue(ctx: Context, params: Params) -> tuple[QueueEntry, ...]:
     params.done()
     return ctx.daemon.queue()
 
@@ -201,7 +201,7 @@ async def _session_list(ctx: Context, params: Params) -> list[dict[str, Any]]:
 
 
 @_method("deadletters.list", read=True)
-async def _deadletters_list(ctx: Context, params: Params) -> list[dict[str, Any]]:
+async def _deadletters_list(ctx: Context, params: Params) -> tuple[ListedDeadLetter, ...]:
     params.done()
     return ctx.daemon.dead_letters()
 
@@ -237,15 +237,18 @@ async def _session_open(ctx: Context, params: Params) -> dict[str, Any]:
     daemon = ctx.daemon
     with daemon.events.subscribe() as events:
         opened = daemon.session_open(user or ctx.peer.user)
-        request = opened["request"]
-        result = {"id": opened["session"], "open": opened["open"], "queued": _request(request)}
+        result: dict[str, Any] = {
+            "id": opened.id,
+            "open": opened.open,
+            "queued": _request(opened.request),
+        }
         if wait:
-            result["sync"] = await _follow(ctx, request, events)
+            result["sync"] = await _follow(ctx, opened.request, events)
         return result
 
 
 @_method("session.close", read=True)
-async def _session_close(ctx: Context, params: Params) -> dict[str, Any]:
+async def _session_close(ctx: Context, params: Params) -> SessionClosed:
     session_id = params.string("id")
     params.done()
     return ctx.daemon.session_close(session_id)
@@ -255,23 +258,21 @@ async def _session_close(ctx: Context, params: Params) -> dict[str, Any]:
 
 
 @_method("pause", read=False)
-async def _pause(ctx: Context, params: Params) -> dict[str, Any]:
+async def _pause(ctx: Context, params: Params) -> dict[str, Pauses]:
     export_type = params.export_type()
     params.done()
-    ctx.daemon.pause(export_type)
-    return {"paused": ctx.daemon.status()["paused"]}
+    return {"paused": ctx.daemon.pause(export_type)}
 
 
 @_method("resume", read=False)
-async def _resume(ctx: Context, params: Params) -> dict[str, Any]:
+async def _resume(ctx: Context, params: Params) -> dict[str, Pauses]:
     export_type = params.export_type()
     params.done()
-    ctx.daemon.resume(export_type)
-    return {"paused": ctx.daemon.status()["paused"]}
+    return {"paused": ctx.daemon.resume(export_type)}
 
 
 @_method("sync", read=False)
-async def _sync(ctx: Context, params: Params) -> dict[str, Any]:
+async def _sync(ctx: Context, params: Params) -> dict[str, Any] | Followed:
     export_type = params.export_type(required=True)
     assert export_type is not None
     recent = params.boolean("recent")
@@ -293,7 +294,7 @@ async def _sync(ctx: Context, params: Params) -> dict[str, Any]:
 
 
 @_method("cancel", read=False)
-async def _cancel(ctx: Context, params: Params) -> dict[str, Any]:
+async def _cancel(ctx: Context, params: Params) -> Cancellation:
     export_type = params.export_type()
     params.done()
     return ctx.daemon.cancel(export_type)
@@ -329,7 +330,7 @@ async def _reload(ctx: Context, params: Params) -> dict[str, Any]:
 
 async def _follow(
     ctx: Context, request: Request, events: trio.MemoryReceiveChannel[Event]
-) -> dict[str, Any]:
+) -> Followed:
     """The outcome of ``request``, just queued with ``events`` subscribed before.
 
     Called with no checkpoint since the request was queued: the worker
@@ -348,6 +349,8 @@ async def _follow(
 
 
 def _request(request: Request) -> dict[str, Any]:
+    """A queued request as the protocol shows it (its place in line and who
+    asked are the daemon's own)."""
     return {
         "type": str(request.type),
         "priority": request.priority,

@@ -45,6 +45,7 @@ from archid.control.protocol import (
     parse_request,
     result_line,
 )
+from archid.control.serialise import to_json
 from archid.daemon.events import Event
 from archid.daemon.service import CommandError, Daemon
 
@@ -302,7 +303,8 @@ class _Connection:
 
     async def _run(self, call: Call, handler: Any) -> tuple[bool, Any]:
         """``(True, result)`` or ``(False, (code, message, data))``: the one place
-        where what a method raises becomes a JSON-RPC error."""
+        where what a method returns becomes JSON values, and what it raises a
+        JSON-RPC error."""
         context = Context(
             daemon=self.server.daemon,
             peer=self.peer,
@@ -312,7 +314,7 @@ class _Connection:
             watch=self._watch,
         )
         try:
-            return True, await handler(context, Params(call.params))
+            return True, to_json(await handler(context, Params(call.params)))
         except ControlError as exc:
             return False, (exc.code, exc.message, exc.data)
         except CommandError as exc:

@@ -30,6 +30,7 @@ from archid.ctl.tables import (
     format_status,
     queued_what,
 )
+from archid.runs import Outcome
 
 Handler = Callable[[Any, argparse.Namespace, TextIO], int]
 
@@ -325,7 +326,7 @@ def _sync(client: Any, args: argparse.Namespace, out: TextIO) -> int:
         _print_json(result, out)
     else:
         out.write(format_outcome(result) + "\n")
-    return os.EX_OK if result.get("outcome") == "ok" else exitstatus.FAILURE
+    return os.EX_OK if result.get("outcome") == Outcome.OK else exitstatus.FAILURE
 
 
 def _cancel(client: Any, args: argparse.Namespace, out: TextIO) -> int:

@@ -6,8 +6,13 @@ import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from archid.config.durations import spoken_duration
 from archid.ctl.stages import STAGE_LABELS, STAGES
-from archid.ctl.tables import counts_text, duration, timestamp
+from archid.ctl.tables import counts_text, timestamp
+from archid.daemon.event_kinds import EventKind
+
+#: the events after which the sync has no stage any more
+_ENDS = (EventKind.FINISHED, EventKind.FAILED, EventKind.DEAD_LETTER)
 
 
 def bar(fraction: float, width: int = 24) -> str:
@@ -43,11 +48,11 @@ class Follow:
         kind = event.get("kind")
         name = str(event.get("type") or "")
         at = timestamp(event.get("at")) or time.time()
-        if kind in ("stage", "progress"):
+        if kind in (EventKind.STAGE, EventKind.PROGRESS):
             self._progress(name, event, at)
             return
         line = self._line(kind, name, event)
-        if kind in ("finished", "failed", "dead_letter"):
+        if kind in _ENDS:
             self._stage.pop(name, None)
             self._started.pop(name, None)
         if line is not None:
@@ -56,11 +61,11 @@ class Follow:
     def _line(self, kind: object, name: str, event: Mapping[str, Any]) -> str | None:
         message = event.get("message") or ""
         data = event.get("data") or {}
-        if kind == "started":
+        if kind == EventKind.STARTED:
             self._started[name] = timestamp(event.get("at")) or time.time()
             run = f", run {event['run']}" if event.get("run") is not None else ""
             return f"sync started ({message}{run})" if message else f"sync started{run}"
-        if kind == "finished":
+        if kind == EventKind.FINISHED:
             if not self._finished_lines:
                 return None
             seconds = data.get("seconds") or {}
@@ -74,20 +79,20 @@ class Follow:
             return f"finished: {counts_text(data)}{tail}" + (
                 f", run {store_run}" if store_run else ""
             )
-        if kind == "failed":
+        if kind == EventKind.FAILED:
             where = f" at {event['stage']}" if event.get("stage") else ""
             return f"failed{where}: {data.get('error', 'error')}: {message}"
-        if kind == "dead_letter":
+        if kind == EventKind.DEAD_LETTER:
             return f"gave up (dead letter): {message}"
-        if kind == "queued":
+        if kind == EventKind.QUEUED:
             return f"queued{': ' + message if message else ''}"
-        if kind == "paused":
+        if kind == EventKind.PAUSED:
             return message or "pauses changed"
-        if kind == "hold":
+        if kind == EventKind.HOLD:
             return f"portal hold {message}" if message == "lifted" else f"portal hold: {message}"
-        if kind == "breaker":
+        if kind == EventKind.BREAKER:
             return f"circuit breaker {message}"
-        if kind == "alert":
+        if kind == EventKind.ALERT:
             return f"ALERT: {message}"
         return f"{kind}{': ' + message if message else ''}"
 
@@ -150,5 +155,5 @@ def progress_text(name: str, event: Mapping[str, Any], elapsed: float) -> str:
     if detail:
         text += f": {detail}"
     if elapsed > 0:
-        text += f"  {duration(elapsed)}"
+        text += f"  {spoken_duration(elapsed)}"
     return text

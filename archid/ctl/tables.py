@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from archid.config.durations import spoken_duration
 from archid.ctl.stages import STAGE_LABELS, TYPE_NAMES
+from archid.runs import Outcome
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], right: str = "") -> str:
@@ -74,24 +76,8 @@ def relative(value: object, now: float) -> str:
     delta = now - at
     if abs(delta) < 1:
         return "just now"
-    span = duration(abs(delta))
+    span = spoken_duration(abs(delta))
     return f"{span} ago" if delta > 0 else f"in {span}"
-
-
-def duration(seconds: float) -> str:
-    """``0.4 s``, ``12 s``, ``3 min``, ``2 h 5 min``, ``3 days``: as precise as it is worth."""
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = seconds / 60
-    if minutes < 90:
-        return f"{minutes:.0f} min"
-    hours = int(minutes // 60)
-    if hours < 48:
-        rest = int(minutes - hours * 60)
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    return f"{hours // 24} days"
 
 
 def describe_pauses(paused: Mapping[str, Any]) -> str:
@@ -219,13 +205,15 @@ def format_history(runs: Sequence[Mapping[str, Any]], now: float) -> str:
     rows = []
     for run in runs:
         started, ended = timestamp(run.get("started_at")), timestamp(run.get("ended_at"))
-        took = duration(ended - started) if started is not None and ended is not None else "-"
+        took = (
+            spoken_duration(ended - started) if started is not None and ended is not None else "-"
+        )
         error = None
         outcome = run.get("outcome")
-        if outcome in ("unchanged", "preempted"):
+        if outcome in (Outcome.UNCHANGED, Outcome.PREEMPTED):
             # Not errors: what the check saw, or who took the portal.
             error = run.get("error_message")
-        elif outcome != "ok":
+        elif outcome != Outcome.OK:
             where = f" at {run['error_stage']}" if run.get("error_stage") else ""
             error = f"{run.get('error_class') or 'error'}{where}: {run.get('error_message')}"
         trigger = run.get("trigger")
@@ -276,7 +264,7 @@ def format_queue(queue: Sequence[Mapping[str, Any]]) -> str:
             r.get("priority"),
             r.get("mode"),
             r.get("trigger"),
-            duration(r["waiting"]) if isinstance(r.get("waiting"), int | float) else "-",
+            spoken_duration(r["waiting"]) if isinstance(r.get("waiting"), int | float) else "-",
             "held" if r.get("held") else "ready",
         )
         for r in queue
@@ -318,8 +306,8 @@ def format_sessions(sessions: Sequence[Mapping[str, Any]]) -> str:
             (
                 session.get("id"),
                 session.get("user"),
-                "-" if age is None else f"{duration(age)} ago",
-                "-" if left is None else f"in {duration(left)}",
+                "-" if age is None else f"{spoken_duration(age)} ago",
+                "-" if left is None else f"in {spoken_duration(left)}",
             )
         )
     return table(("id", "user", "opened", "closes by itself"), rows)
@@ -370,9 +358,9 @@ def format_outcome(result: Mapping[str, Any]) -> str:
     line = f"{name} sync {outcome}"
     seconds = result.get("seconds")
     if isinstance(seconds, int | float):
-        line += f" in {duration(seconds)}"
+        line += f" in {spoken_duration(seconds)}"
     counts = result.get("counts")
-    if outcome == "ok" and isinstance(counts, Mapping):
+    if outcome == Outcome.OK and isinstance(counts, Mapping):
         line += f": {counts_text(counts)}"
     elif result.get("error"):
         line += f": {result['error']}"

@@ -7,7 +7,6 @@ slowing down the worker.
 
 from __future__ import annotations
 
-import enum
 import itertools
 import logging
 from collections.abc import Iterator
@@ -17,25 +16,12 @@ from typing import Any
 
 import trio
 
+from archid.daemon.event_kinds import EventKind
 from archid.records import ExportType
 
+__all__ = ["Event", "EventBus", "EventKind"]
+
 log = logging.getLogger("archid.events")
-
-
-class EventKind(enum.StrEnum):
-    QUEUED = "queued"
-    STARTED = "started"
-    STAGE = "stage"
-    PROGRESS = "progress"
-    FINISHED = "finished"
-    FAILED = "failed"
-    PREEMPTED = "preempted"
-    RETRYING = "retrying"
-    DEAD_LETTER = "dead_letter"
-    BREAKER = "breaker"
-    ALERT = "alert"
-    PAUSED = "paused"
-    HOLD = "hold"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,14 @@
     Daemon.run
     ├── state writer   keeps the queue, pauses, last runs, dead letters, failed runs
     └── the rest, stopped before the writer's last flush:
+        ├── reporter       turns events into log lines and STATUS= (subscribed first)
         ├── scheduler      queues syncs as they fall due
         ├── worker         the single slot: takes from the channel, runs one sync
         ├── breaker        probes the portal while the breaker is open
         ├── sessions       expires forgotten order-form sessions
-        ├── watchdog       pings systemd from the event loop
-        └── reporter       turns events into log lines and STATUS= (subscribed first)
+        ├── hold watch     lifts a portal hold whose time has come, and says so
+        ├── stale alert    raises the alert for a type that has not synced for long
+        └── watchdog       pings systemd from the event loop
 
 No write of the daemon's state happens on the event loop, and none can
 stop the daemon (:mod:`archid.daemon.persist`). At start the health is
@@ -18,34 +20,48 @@ rebuilt from the recorded runs and the sync that was running when the
 process last stopped is queued first.
 
 The command methods (``status``, ``pause``, ``sync_now``, …) are plain
-methods called from the event loop; the control socket exposes them.
+methods called from the event loop; the control socket exposes them. They
+answer with frozen dataclasses (:mod:`archid.daemon.answers`). What the
+daemon tells its operators (log lines, STATUS=, the stale alert) is
+:mod:`archid.daemon.reporting`'s.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import trio
 
 from archid import logs
 from archid.config import Config
+from archid.daemon.answers import (
+    Cancellation,
+    HealthReport,
+    ListedDeadLetter,
+    QueueEntry,
+    RunningSync,
+    SessionClosed,
+    SessionOpened,
+    Status,
+    TypeHealthReport,
+)
 from archid.daemon.breaker import BreakerState, CircuitBreaker
 from archid.daemon.clock import WallClock
 from archid.daemon.events import Event, EventBus, EventKind
-from archid.daemon.health import MAX_INTERVALS_SINCE_SUCCESS as HEALTH_STALE_INTERVALS
 from archid.daemon.health import WINDOW as HEALTH_WINDOW
 from archid.daemon.health import Health
 from archid.daemon.notify import Notifier
 from archid.daemon.persist import StateWriter
 from archid.daemon.queue import Mode, PriorityChannel, Request, Trigger
+from archid.daemon.reporting import Reporter, StaleAlert, status_line
 from archid.daemon.scheduler import Scheduler, system_load
 from archid.daemon.sessions import Sessions
 from archid.daemon.state import DaemonState, FailedRun, Pauses
 from archid.daemon.worker import CutOff, DeadLetter, SyncJob, Worker
+from archid.failures import ArchidError
 from archid.portal.hold import PortalHold
 from archid.records import ExportType
 from archid.runs import Outcome
@@ -61,21 +77,34 @@ FLUSH_LIMIT = 5.0
 
 #: seconds between looks at a portal hold, so a next-day or password-file lift is seen
 HOLD_CHECK_INTERVAL = 60.0
-#: seconds between looks at how long ago each type last synced (the stale alert)
-STALE_CHECK_INTERVAL = 60.0
 
 
 class HeldPortal(Protocol):
     """What the daemon needs of the portal to honour a portal hold."""
 
     @property
-    def hold(self) -> PortalHold | None: ...
+    def hold(self) -> PortalHold | None:
+        """The hold in force; only looks."""
+        ...
 
-    def resume(self, why: str) -> PortalHold | None: ...
+    def lift_expired(self) -> PortalHold | None:
+        """Lift a hold whose time has come; the one lifted."""
+        ...
+
+    def resume(self, why: str) -> PortalHold | None:
+        """Lift the hold now; the one lifted."""
+        ...
 
 
 class CommandError(Exception):
     """A command that cannot be carried out as given (unknown id, bad type)."""
+
+
+class Interrupted(ArchidError):
+    """archid ended during a sync (killed, crashed, the machine stopped): the
+    error of that attempt's ``sync_runs`` row, written at the next start."""
+
+    outcome: ClassVar[Outcome] = Outcome.INTERRUPTED
 
 
 class Daemon:
@@ -110,7 +139,7 @@ class Daemon:
         self.notifier = notifier or Notifier({})
         self.events = events or EventBus()
         self._pauses = state.pauses()
-        self._stage: str | None = None  # of the running sync, for the status line
+        self.reporter = Reporter(self.events, self.notifier, self.status_line)
         self.channel = PriorityChannel(on_change=self._save_queue)
         self.scheduler = Scheduler(
             self.channel,
@@ -147,10 +176,16 @@ class Daemon:
             on_cut_off=self._cut_off,
         )
         self._on_cut_off = on_cut_off
+        self.stale_alert = StaleAlert(
+            config.schedules,
+            clock=self.clock,
+            health=self.health,
+            scheduler=self.scheduler,
+            events=self.events,
+        )
         self._running: Request | None = None
         # whether the running sync's latest attempt has its sync_runs row
         self._recorded = False
-        self._stale: set[ExportType] = set()  # types the stale alert was raised for
         #: called with the request the worker starts, then with None when it is done
         #: (the control socket's ``sync`` with ``wait`` follows its request so)
         self.run_listeners: list[Callable[[Request | None], None]] = []
@@ -166,19 +201,23 @@ class Daemon:
         its ``sync_runs`` row, written now, since nothing could then."""
         log.warning(
             "the last archid process ended during a %s sync without recording it"
-            " (killed, crashed or the machine stopped): recorded as Interrupted,"
+            " (killed, crashed or the machine stopped): recorded as %s,"
             " it runs again first",
             request.type,
+            Interrupted.__name__,
+        )
+        error = Interrupted(
+            "archid ended during this sync (killed, crashed or the machine stopped)"
         )
         self.writer.record_failed_run(
             FailedRun(
                 request.type,
                 request.mode,
                 request.trigger,
-                error="Interrupted",
-                message="archid ended during this sync (killed, crashed or the machine stopped)",
+                error=type(error).__name__,
+                message=str(error),
                 stage="unknown",
-                outcome=Outcome.INTERRUPTED,
+                outcome=error.outcome,
                 requested_by=request.requested_by,
             )
         )
@@ -198,13 +237,13 @@ class Daemon:
                 async with trio.open_nursery() as nursery:
                     # Subscribed before the first sync can start: no event is missed.
                     ready = trio.Event()
-                    await nursery.start(self._report, ready)
+                    await nursery.start(self.reporter.run, ready)
                     await nursery.start(self.scheduler.run)
                     await nursery.start(self.worker.run)
                     await nursery.start(self.breaker.run)
                     await nursery.start(self.sessions.run)
                     nursery.start_soon(self._watch_hold)
-                    nursery.start_soon(self._watch_staleness)
+                    nursery.start_soon(self.stale_alert.run)
                     # READY first, then the watchdog and STATUS: systemd reads them in order.
                     self.notifier.ready()
                     await nursery.start(self.notifier.watchdog)
@@ -220,53 +259,26 @@ class Daemon:
                 keeper.cancel_scope.cancel()
 
     async def _watch_hold(self) -> None:
-        """Look at the portal hold now and then: its lifts (the next portal
-        day, a changed password file) happen when someone looks."""
+        """Lift a portal hold whose time has come (the next portal day, a
+        changed password file) within a minute, and say so, though no sync
+        is due."""
         while True:
             await trio.sleep(HOLD_CHECK_INTERVAL)
-            self._hold_changed()
+            self._lift_expired_hold()
 
-    async def _watch_staleness(self) -> None:
-        """Raise the stale alert once per type whose last success is three
-        of its intervals old, and say when it is fresh again."""
-        while True:
-            await trio.sleep(STALE_CHECK_INTERVAL)
-            self._check_staleness()
-
-    def _check_staleness(self) -> None:
-        now = self.clock.now()
-        for export_type, schedule in self.config.schedules.items():
-            interval = self.scheduler.interval(export_type)
-            stale = schedule.enabled and self.health.is_stale(export_type, interval, now)
-            if stale == (export_type in self._stale):
-                continue
-            if stale:
-                self._stale.add(export_type)
-                since = self.health.since_success(export_type, now)
-                last = "the last success" if self.health.of(export_type).last_success else "start"
-                message = (
-                    f"{export_type} is stale: {_duration(since)} since {last}, "
-                    f"more than {HEALTH_STALE_INTERVALS} intervals of {_duration(interval)}"
-                )
-                log.warning(
-                    "ALERT: %s",
-                    message,
-                    extra=logs.fields(type=export_type, alert=logs.Alert.TYPE_STALE),
-                )
-                self.events.publish(
-                    Event(
-                        EventKind.ALERT,
-                        export_type,
-                        message=message,
-                        data={"alert": str(logs.Alert.TYPE_STALE)},
-                        at=now,
-                    )
-                )
-            else:
-                self._stale.discard(export_type)
-                log.info("%s is fresh again", export_type, extra=logs.fields(type=export_type))
+    def _lift_expired_hold(self) -> None:
+        """The one place the daemon lifts an expired hold: by the hold watch
+        and as a sync starts."""
+        if self._portal is not None:
+            try:
+                self._portal.lift_expired()
+            except Exception:  # a hold file that cannot be removed must not stop the daemon
+                log.exception("could not lift the portal hold")
+        self._hold_changed()
 
     def _hold_changed(self) -> None:
+        """Announce a hold that began or lifted since the last look: an event,
+        STATUS=, and a wake for the requests it held."""
         held = self.portal_hold() is not None
         if held != self._held:
             self._held = held
@@ -283,158 +295,108 @@ class Daemon:
             self.notifier.status(self.status_line())
 
     def portal_hold(self) -> PortalHold | None:
-        """The portal hold in force (no sync starts while there is one), or ``None``."""
+        """The portal hold in force (no sync starts while there is one), or
+        ``None``. Only looks: lifting is :meth:`_lift_expired_hold`'s."""
         try:
             return None if self._portal is None else self._portal.hold
         except Exception:  # a broken hold file must not stop the daemon
             log.exception("could not read the portal hold")
             return None
 
-    async def _report(
-        self, ready: trio.Event, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
-    ) -> None:
-        """Log every event and update STATUS=, from when ``ready`` is set
-        (READY=1 sent) on; events published before wait in the subscription."""
-        with self.events.subscribe() as events:
-            task_status.started()
-            await ready.wait()
-            self.notifier.status(self.status_line())
-            async for event in events:
-                try:
-                    self._log_event(event)
-                    if event.kind is EventKind.FAILED:
-                        self._hold_changed()  # a failure may have put the portal on hold
-                    self.notifier.status(self.status_line())
-                except Exception:  # a report that fails must not stop the daemon
-                    log.exception("could not report a %s event", event.kind)
-
-    def _log_event(self, event: Event) -> None:
-        """One log line for an event (the stage is kept for the status line)."""
-        extra = logs.fields(type=event.type, run=event.run, stage=event.stage)
-        if event.kind is EventKind.STARTED:
-            self._stage = None
-            log.info("%s sync started (%s)", event.type, event.message, extra=extra)
-        elif event.kind is EventKind.STAGE:
-            self._stage = event.stage
-            log.debug("%s sync: %s", event.type, event.stage, extra=extra)
-        elif event.kind is EventKind.FINISHED and event.data.get("outcome") is Outcome.UNCHANGED:
-            log.info(
-                "%s unchanged since its last full export (%s): not exported",
-                event.type,
-                event.message,
-                extra=extra,
-            )
-        elif event.kind is EventKind.FINISHED:
-            log.info("%s sync finished: %s", event.type, _counts(event.data), extra=extra)
-        elif event.kind is EventKind.FAILED:
-            # A failure that does not say where happened at the last stage announced.
-            stage = event.stage or self._stage
-            where = f" at {stage}" if stage else ""
-            error = event.data.get("error", "error")
-            rejected = event.data.get("outcome") is Outcome.REJECTED
-            log.warning(
-                "%s sync failed%s: %s: %s",
-                event.type,
-                where,
-                error,
-                event.message,
-                extra=logs.fields(
-                    type=event.type,
-                    run=event.run,
-                    stage=stage,
-                    alert=logs.Alert.EXPORT_REJECTED if rejected else None,
-                ),
-            )
-        elif event.kind is EventKind.RETRYING:
-            log.info("%s sync %s", event.type, event.message, extra=extra)
-
     # -- commands ------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Status:
+        """What runs, what waits, what holds syncs back, and when each type is next due."""
         running = self.worker.current
-        return {
-            "running": None
+        return Status(
+            running=None
             if running is None
-            else {
-                "type": str(running.request.type),
-                "run": running.run_id,
-                "attempt": running.attempt,
-                "since": running.started,
-                "mode": str(running.request.mode),
-                "trigger": str(running.request.trigger),
-                "stage": self._stage,
+            else RunningSync(
+                type=running.request.type,
+                run=running.run_id,
+                attempt=running.attempt,
+                since=running.started,
+                mode=running.request.mode,
+                trigger=running.request.trigger,
+                stage=self.reporter.stage,
+            ),
+            queue=self.queue(),
+            paused=self._pauses,
+            breaker=self.breaker.state,
+            portal_hold=None if (hold := self.portal_hold()) is None else hold.describe(),
+            sessions=len(self.sessions),
+            next_due={
+                t: self.scheduler.ready_at(t) for t, s in self.config.schedules.items() if s.enabled
             },
-            "queue": self.queue(),
-            "paused": {
-                "everything": self._pauses.everything,
-                "types": sorted(str(t) for t in self._pauses.types),
-            },
-            "breaker": str(self.breaker.state),
-            "portal_hold": None if (hold := self.portal_hold()) is None else hold.describe(),
-            "sessions": len(self.sessions),
-            "next_due": {
-                str(t): self.scheduler.ready_at(t)
-                for t, s in self.config.schedules.items()
-                if s.enabled
-            },
-            "healthy": self.health_report()["healthy"],
-        }
+            healthy=self.health_report().healthy,
+        )
 
     def status_line(self) -> str:
         """One line for systemd's STATUS= and the log."""
         running = self.worker.current
-        doing = "idle"
-        if running is not None:
-            doing = f"syncing {running.request.type}"
-            if self._stage:
-                doing += f" ({self._stage})"
-        parts = [doing, f"queue {len(self.channel)}"]
-        if self.breaker.state is not BreakerState.CLOSED:
-            parts.append(f"breaker {self.breaker.state}")
-        hold = self.portal_hold()
-        if hold is not None:
-            parts.append(f"portal hold ({hold.kind}): lifts when {hold.lifts}")
-        if self._pauses.everything:
-            parts.append("paused")
-        elif self._pauses.types:
-            parts.append("paused: " + ",".join(sorted(self._pauses.types)))
-        if len(self.sessions):
-            parts.append(f"{len(self.sessions)} order-form session(s)")
-        return "; ".join(parts)
+        return status_line(
+            running=None if running is None else running.request,
+            stage=self.reporter.stage,
+            queued=len(self.channel),
+            breaker=self.breaker.state,
+            hold=self.portal_hold(),
+            pauses=self._pauses,
+            sessions=len(self.sessions),
+        )
 
-    def health_report(self) -> dict[str, Any]:
-        intervals = {
-            t: self.scheduler.interval(t) for t, s in self.config.schedules.items() if s.enabled
-        }
-        return self.health.report(intervals, self.clock.now())
+    def health_report(self) -> HealthReport:
+        """Each enabled type's health and the daemon's (:mod:`archid.daemon.health`)."""
+        now = self.clock.now()
+        types: dict[ExportType, TypeHealthReport] = {}
+        for export_type, schedule in self.config.schedules.items():
+            if not schedule.enabled:
+                continue
+            interval = self.scheduler.interval(export_type)
+            health = self.health.of(export_type)
+            types[export_type] = TypeHealthReport(
+                healthy=self.health.is_healthy(export_type, interval, now),
+                success_rate=health.success_rate,
+                last_success=health.last_success,
+                consecutive_failures=health.consecutive_failures,
+                last_error=health.last_error,
+            )
+        return HealthReport(all(t.healthy for t in types.values()), types)
 
-    def queue(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "type": str(r.type),
-                "priority": r.priority,
-                "mode": str(r.mode),
-                "trigger": str(r.trigger),
-                "waiting": trio.current_time() - r.queued_at,
-                "held": not self._eligible(r),
-            }
+    def queue(self) -> tuple[QueueEntry, ...]:
+        """The waiting requests, in the order the worker will take them."""
+        now = trio.current_time()
+        return tuple(
+            QueueEntry(
+                type=r.type,
+                priority=r.priority,
+                mode=r.mode,
+                trigger=r.trigger,
+                waiting=now - r.queued_at,
+                held=not self._eligible(r),
+            )
             for r in self.channel.pending()
-        ]
+        )
 
     def history(
         self, export_type: ExportType | None = None, limit: int = 20
     ) -> list[dict[str, Any]]:
+        """The latest recorded runs, newest first, as the store lists them
+        (:func:`archid.store.list_runs`: a key per column of ``sync_runs``,
+        whose contract is the store's)."""
         return self._state.history(export_type, limit)
 
-    def pause(self, export_type: ExportType | None = None) -> None:
-        """Stop starting syncs (of one type, or all); a running one finishes."""
+    def pause(self, export_type: ExportType | None = None) -> Pauses:
+        """Stop starting syncs (of one type, or all); a running one finishes.
+        Returns the pauses now in force."""
         if export_type is None:
             self._set_pauses(Pauses(True, self._pauses.types))
         else:
             self._set_pauses(Pauses(self._pauses.everything, self._pauses.types | {export_type}))
+        return self._pauses
 
-    def resume(self, export_type: ExportType | None = None) -> None:
-        """Start syncs again (of one type, or all); resuming all also lifts a portal hold."""
+    def resume(self, export_type: ExportType | None = None) -> Pauses:
+        """Start syncs again (of one type, or all); resuming all also lifts a
+        portal hold. Returns the pauses now in force."""
         if export_type is None:
             if self._portal is not None:
                 self._portal.resume("an admin resumed")  # nothing to do without a hold
@@ -442,6 +404,7 @@ class Daemon:
             self._set_pauses(Pauses())
         else:
             self._set_pauses(Pauses(self._pauses.everything, self._pauses.types - {export_type}))
+        return self._pauses
 
     def sync_now(
         self,
@@ -487,18 +450,18 @@ class Daemon:
                     extra=logs.fields(type=preempted.type),
                 )
 
-    def cancel(self, export_type: ExportType | None = None) -> dict[str, Any]:
+    def cancel(self, export_type: ExportType | None = None) -> Cancellation:
         """Cancel the running sync (if of ``export_type``, when given) or drop a queued one."""
         running = self.worker.current
         if running is not None and export_type in (None, running.request.type):
             self.worker.cancel_current()
-            return {"cancelled": str(running.request.type), "was": "running"}
+            return Cancellation(running.request.type, "running")
         if export_type is not None and self.channel.remove(export_type) is not None:
             self.scheduler.dropped(export_type)
-            return {"cancelled": str(export_type), "was": "queued"}
+            return Cancellation(export_type, "queued")
         raise CommandError("nothing to cancel")
 
-    def session_open(self, user: str) -> dict[str, Any]:
+    def session_open(self, user: str) -> SessionOpened:
         """An agent opened the order form: the newest customers are read from
         the portal's grid at once (a ``recent`` sync on the interactive
         session, preempting a scheduled export)."""
@@ -513,12 +476,13 @@ class Daemon:
             )
         )
         self._give_way(entry)
-        return {"session": session.id, "open": len(self.sessions), "request": entry}
+        return SessionOpened(session.id, len(self.sessions), entry)
 
-    def session_close(self, session_id: str) -> dict[str, Any]:
+    def session_close(self, session_id: str) -> SessionClosed:
+        """Close an order-form session; the last one's close queues the full customers export."""
         if not self.sessions.close(session_id):
             raise CommandError(f"no open session {session_id!r}")
-        return {"closed": session_id, "open": len(self.sessions)}
+        return SessionClosed(session_id, len(self.sessions))
 
     def _sessions_changed(self, count: int) -> None:
         """The last order form closed: the full customers export runs (the
@@ -531,19 +495,20 @@ class Daemon:
             )
         self._had_sessions = count > 0
 
-    def dead_letters(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": letter_id,
-                "type": str(letter.request.type),
-                "error": letter.error,
-                "stage": letter.stage,
-                "message": letter.message,
-                "at": letter.at,
-                "attempts": [asdict(a) for a in letter.attempts],
-            }
+    def dead_letters(self) -> tuple[ListedDeadLetter, ...]:
+        """The requests that failed for good, oldest first."""
+        return tuple(
+            ListedDeadLetter(
+                id=letter_id,
+                type=letter.request.type,
+                error=letter.error,
+                stage=letter.stage,
+                message=letter.message,
+                at=letter.at,
+                attempts=letter.attempts,
+            )
             for letter_id, letter in self._state.dead_letters()
-        ]
+        )
 
     async def retry_dead_letter(self, letter_id: int) -> Request:
         """Take the letter out and queue its sync again, at manual priority."""
@@ -575,6 +540,7 @@ class Daemon:
         self.worker.retry = config.retry
         self.worker.timeouts = {t: s.timeout for t, s in config.schedules.items()}
         self.sessions.safety_timeout = config.sessions.safety_timeout
+        self.stale_alert.schedules = config.schedules
         self.channel.wake()
         log.log(logs.NOTICE, "configuration reloaded from %s", config.source)
 
@@ -622,6 +588,10 @@ class Daemon:
     def _running_changed(self, request: Request | None) -> None:
         self._running, self._recorded = request, False
         self.writer.save_queue(self.channel.pending(), request)
+        if request is not None:
+            self._lift_expired_hold()  # a sync starts: not with a stale hold on record
+        else:
+            self._hold_changed()  # its failure may have put the portal on hold
         for listener in list(self.run_listeners):
             try:
                 listener(request)
@@ -650,32 +620,3 @@ class Daemon:
     def _breaker_changed(self, state: BreakerState) -> None:
         self.channel.wake()
         self.events.publish(Event(EventKind.BREAKER, message=str(state), at=self.clock.now()))
-
-
-def _duration(seconds: float) -> str:
-    """``45 s``, ``30 min``, ``2.5 h``: for a log line."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _counts(data: dict[str, Any]) -> str:
-    """``908 records: 3 inserted, 1 updated (export 2.1 s, parse 0.6 s, apply 0.01 s),
-    sync_runs id 18``."""
-    changes = ", ".join(
-        f"{data[k]} {k}" for k in ("inserted", "updated", "deleted", "restored") if data.get(k)
-    )
-    text = f"{data.get('records', '?')} records: {changes or 'no change'}"
-    seconds = data.get("seconds") or {}
-    stages = ", ".join(
-        f"{stage} {seconds[stage]:.2f} s"
-        for stage in ("export", "parse", "apply")
-        if stage in seconds
-    )
-    if stages:
-        text += f" ({stages})"
-    if "store_run" in data:
-        text += f", sync_runs id {data['store_run']}"
-    return text

@@ -257,7 +257,9 @@ class Worker:
                         )  # fmt: skip
                     else:
                         why = "cancelled" if scope.cancel_called else "archid stopped"
-                        cut = CutOff(request, run_id, attempt, "Cancelled", why, Outcome.CANCELLED)
+                        # Recorded under the class of what the job saw: trio's Cancelled.
+                        cancelled = trio.Cancelled.__name__
+                        cut = CutOff(request, run_id, attempt, cancelled, why, Outcome.CANCELLED)
                     self._on_cut_off(cut)
                     raise
                 else:
@@ -294,7 +296,7 @@ class Worker:
                 request,
                 self.current.run_id if self.current else None,
                 "cancelled",
-                data={"error": "Cancelled", "outcome": Outcome.CANCELLED},
+                data={"error": trio.Cancelled.__name__, "outcome": Outcome.CANCELLED},
             )
             self._scheduler.dropped(request.type)
         self.current = None

@@ -43,6 +43,7 @@ from archid import __version__
 from archid.daemon.breaker import BreakerState
 from archid.records import ExportType
 from archid.runs import Outcome
+from archid.store.database import open_reader
 from archid.store.schema import TABLES, quote
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ class StoreReader:
 
     def __init__(self, path: Path, busy_timeout: float) -> None:
         self.path = path
-        self._busy_ms = max(0, round(busy_timeout * 1000))
+        self._busy_timeout = busy_timeout
         self._connection: apsw.Connection | None = None
         #: live rows per type, recounted only after a type's successful run
         self._records: dict[str, int] = {}
@@ -275,12 +276,7 @@ class StoreReader:
 
     def _connect(self) -> apsw.Connection:
         if self._connection is None:
-            connection = apsw.Connection(
-                f"file:{self.path}?mode=ro",
-                flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI,
-            )
-            connection.set_busy_timeout(self._busy_ms)
-            self._connection = connection
+            self._connection = open_reader(self.path, busy_timeout=self._busy_timeout)
         return self._connection
 
     def close(self) -> None:
@@ -313,16 +309,15 @@ class LiveFigures:
 def live_figures(daemon: Daemon, portal: PortalLanes | None) -> LiveFigures:
     """Read the daemon's figures (on the event loop; no I/O beyond a ``stat``)."""
     status = daemon.status()
-    paused = status["paused"]
     schedules = daemon.config.schedules
     return LiveFigures(
-        queue_depth=len(status["queue"]),
-        paused={t: paused["everything"] or t in paused["types"] for t in TYPES},
+        queue_depth=len(status.queue),
+        paused={str(t): status.paused.covers(t) for t in ExportType},
         # Half-open lets one trial sync through: the portal is still not trusted.
-        breaker_open=status["breaker"] != BreakerState.CLOSED,
-        portal_hold=status["portal_hold"] is not None,
+        breaker_open=status.breaker is not BreakerState.CLOSED,
+        portal_hold=status.portal_hold is not None,
         consecutive_failures={str(t): daemon.health.of(t).consecutive_failures for t in ExportType},
-        sessions=int(status["sessions"]),
+        sessions=status.sessions,
         logins=portal.logins if portal is not None else 0,
         intervals={str(t): daemon.scheduler.interval(t) for t, s in schedules.items() if s.enabled},
     )

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
+from archid.clock import utc_now
 from archid.config import Config
 from archid.files import write_private
 from archid.portal.errors import LoginBudgetSpent, Stage
@@ -37,10 +38,6 @@ _KEEP_DAYS: Final = 14
 def default_ledger_path(config: Config) -> Path:
     """``login-budget.json`` next to the configured database."""
     return config.database.path.parent / LEDGER_NAME
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def next_portal_day(now: datetime, zone: zoneinfo.ZoneInfo = PORTAL_ZONE) -> datetime:
@@ -66,7 +63,7 @@ class LoginBudget:
         path: Path,
         limit: int,
         *,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
         zone: zoneinfo.ZoneInfo = PORTAL_ZONE,
     ) -> None:
         if limit < 0:
@@ -83,7 +80,7 @@ class LoginBudget:
         config: Config,
         path: Path | None = None,
         *,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
     ) -> LoginBudget:
         """The budget of ``portal.daily_login_budget``, in the default ledger unless ``path``."""
         return cls(path or default_ledger_path(config), config.portal.daily_login_budget, now=now)

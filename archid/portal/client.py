@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import overload
@@ -52,6 +52,7 @@ from urllib3.exceptions import HTTPError as DriverConnectionError
 from urllib3.exceptions import MaxRetryError
 from urllib3.exceptions import TimeoutError as DriverTimeout
 
+from archid.clock import utc_now
 from archid.config import PortalConfig
 from archid.portal.browser import BrowserSettings, start_browser
 from archid.portal.budget import LoginBudget
@@ -72,7 +73,14 @@ from archid.portal.errors import (
     WrongCredentials,
 )
 from archid.portal.filters import EMPTY_AFTER_LOAD, AgentChoice, Filters
-from archid.portal.grid import ListSurvey, RecentRows, Unchanged, recent_customers, survey
+from archid.portal.grid import (
+    MODIFIED_FIELD,
+    ListSurvey,
+    RecentRows,
+    Unchanged,
+    recent_customers,
+    survey,
+)
 from archid.portal.listviews import LIST_VIEWS
 from archid.portal.page import Page
 from archid.portal.processes import kill_tree, owner_tag
@@ -175,10 +183,6 @@ def _ignore_stage(stage: Stage) -> None:
     pass
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class PortalClient:
     """One browser, one portal session, reused across exports while valid.
 
@@ -208,7 +212,7 @@ class PortalClient:
         cookies: SessionCookies | None = None,
         require_italian: bool = True,
         instance: str | None = None,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.user = user
@@ -582,6 +586,11 @@ class PortalClient:
                         self._put_back(choice)
                     self._save_cookies()
                     return Unchanged(survey, seconds)
+            # The columns only now: an unchanged list needs none of them.
+            mark = time.monotonic()
+            self._stage = Stage.PAGE_LOAD
+            self._prepare_columns(export_type)
+            seconds["page_load"] += time.monotonic() - mark
             mark = time.monotonic()
             self._stage = Stage.MENU
             devtools = self._devtools()
@@ -667,7 +676,7 @@ class PortalClient:
         seconds["login"] = time.monotonic() - mark
         mark = time.monotonic()
         # No hidden column is shown for this read: it must be fast.
-        choice = self._open_list(ExportType.CUSTOMERS, show_columns=False)
+        choice = self._open_list(ExportType.CUSTOMERS)
         seconds["page_load"] = time.monotonic() - mark
         try:
             self._stage = Stage.GRID
@@ -686,13 +695,11 @@ class PortalClient:
 
     # -- the list ------------------------------------------------------------------
 
-    def _open_list(
-        self, export_type: ExportType, *, show_columns: bool = True
-    ) -> AgentChoice | None:
-        """Load ``export_type``'s list, ready to export everything; the agent's filter.
+    def _open_list(self, export_type: ExportType) -> AgentChoice | None:
+        """Load ``export_type``'s list with the export's filter; the agent's filter.
 
-        With ``show_columns`` every column the export reads is shown
-        (``columns.py``); without, the session's columns stay as they are.
+        The session's columns stay as they are (:meth:`_prepare_columns`
+        shows the export's before the export menu).
         """
         page = self._page()  # starts the browser if none runs (its own stage)
         self._stage = Stage.PAGE_LOAD
@@ -716,18 +723,15 @@ class PortalClient:
         else:
             refresh = False
             page.wait_filled()
-        choice = filters.prepare(export_type, refresh=refresh)
-        if not show_columns:
-            return choice
-        try:
-            if Columns(page).show_needed(export_type):
-                page.wait_idle(filled=True)
-                page.require_list(f"the {export_type} list")
-        except PortalError:
-            if choice is not None:
-                filters.restore(choice)
-            raise
-        return choice
+        return filters.prepare(export_type, refresh=refresh)
+
+    def _prepare_columns(self, export_type: ExportType) -> None:
+        """Every column the export reads shown, a survey's MODIFIEDDATETIME hidden
+        (``columns.py``), and the grid idle again if that took the dialog."""
+        page = self._page()
+        if Columns(page).prepare_export(export_type, hide=(MODIFIED_FIELD,)):
+            page.wait_idle(filled=True)
+            page.require_list(f"the {export_type} list")
 
     def _save_cookies(self) -> None:
         with contextlib.suppress(*_DRIVER_GONE):

@@ -14,15 +14,18 @@ index; the caption as a fallback), then Apply, which stays disabled unless
 the eyes got real clicks. The grid then reports every such column shown,
 or the export stops with :class:`UnexpectedPage`.
 
-The same dialog shows or hides any other column on request (:meth:`Columns.show`,
-:meth:`Columns.hide`): the list survey (``grid.py``) shows the prices'
-hidden MODIFIEDDATETIME to sort by it, and hides it again after.
+The same dialog shows any other column on request (:meth:`Columns.show`):
+the list survey (``grid.py``) shows a list's hidden MODIFIEDDATETIME to
+sort by it. It stays shown for the session, so that the next survey opens
+no dialog; when an export follows, :meth:`Columns.prepare_export` hides it
+in the dialog that shows the export's columns: one Apply, and the export
+holds only the columns its layout knows.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,53 +107,63 @@ class Columns:
             raise UnexpectedPage("the list has no grid", self.page.stage())
         return [GridColumn.from_script(c) for c in raw]
 
-    def hidden_needed(self, export_type: ExportType) -> list[GridColumn]:
-        wanted = needed_headers(export_type)
-        return [c for c in self.read() if not c.visible and normalise_header(c.caption) in wanted]
+    def prepare_export(self, export_type: ExportType, *, hide: Collection[str] = ()) -> bool:
+        """Show every column archid reads that the session hides, and hide the shown
+        columns whose field is in ``hide`` (a survey's MODIFIEDDATETIME), in one
+        dialog and one Apply; whether anything had to change.
 
-    def show_needed(self, export_type: ExportType) -> int:
-        """Switch on every column archid reads that the session hides; how many were."""
-        hidden = self.hidden_needed(export_type)
-        if not hidden:
-            return 0
-        self._switch(hidden, show=True)
-        still = [c.caption for c in self.hidden_needed(export_type)]
-        if still:
+        A column the export reads is never hidden. :class:`UnexpectedPage`
+        when the grid is not as asked after the Apply.
+        """
+        wanted = needed_headers(export_type)
+        unwanted = {name.casefold() for name in hide}
+
+        def wrong() -> tuple[list[GridColumn], list[GridColumn]]:
+            columns = self.read()
+            needed = [c for c in columns if normalise_header(c.caption) in wanted]
+            extra = [
+                c
+                for c in columns
+                if c.visible and c.field.casefold() in unwanted and c not in needed
+            ]
+            return [c for c in needed if not c.visible], extra
+
+        hidden, extra = wrong()
+        if not hidden and not extra:
+            return False
+        self._switch([(c, True) for c in hidden] + [(c, False) for c in extra])
+        hidden, extra = wrong()
+        if hidden or extra:
+            still = [f"hides {', '.join(c.caption for c in hidden)}"] if hidden else []
+            still += [f"shows {', '.join(c.field for c in extra)}"] if extra else []
             raise UnexpectedPage(
-                f"the {export_type} grid still hides {', '.join(still)} after the column"
+                f"the {export_type} grid still {' and '.join(still)} after the column"
                 " chooser's Apply",
                 self.page.stage(),
             )
-        return len(hidden)
+        return True
 
     def show(self, columns: list[GridColumn]) -> None:
         """Switch ``columns`` on; :class:`UnexpectedPage` when the grid still hides one."""
-        self._switch_checked(columns, show=True)
-
-    def hide(self, columns: list[GridColumn]) -> None:
-        """Switch ``columns`` off; :class:`UnexpectedPage` when the grid still shows one."""
-        self._switch_checked(columns, show=False)
-
-    def _switch_checked(self, columns: list[GridColumn], *, show: bool) -> None:
         wanted = {c.index for c in columns}
-        current = [c for c in self.read() if c.index in wanted and c.visible != show]
-        if not current:
+        hidden = [c for c in self.read() if c.index in wanted and not c.visible]
+        if not hidden:
             return
-        self._switch(current, show=show)
-        wrong = [c.caption for c in self.read() if c.index in wanted and c.visible != show]
-        if wrong:
+        self._switch([(c, True) for c in hidden])
+        still = [c.caption for c in self.read() if c.index in wanted and not c.visible]
+        if still:
             raise UnexpectedPage(
-                f"the grid still {'hides' if show else 'shows'} {', '.join(wrong)} after the"
-                " column chooser's Apply",
+                f"the grid still hides {', '.join(still)} after the column chooser's Apply",
                 self.page.stage(),
             )
 
-    def _switch(self, columns: list[GridColumn], *, show: bool) -> None:
-        """Click the eyes of ``columns`` in the dialog, then Apply (if any eye was found)."""
+    def _switch(self, changes: Sequence[tuple[GridColumn, bool]]) -> None:
+        """In one dialog, click the eye of each column (to show it when its flag is
+        true, else to hide it), then Apply (if any eye was found)."""
         dialog = self._open_dialog()
         self._choose_tab(dialog)
         clicked = 0
-        for column in columns:
+        for column, show in changes:
             eye = self._eye(dialog, column, showing=not show)
             if eye is None:
                 continue

@@ -29,10 +29,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from archid.clock import utc_now
 from archid.config import Config
 from archid.files import is_private, sync_folder, write_private
 
@@ -48,10 +49,6 @@ DEFAULT_IDLE: Final = 1200.0
 def default_session_path(config: Config) -> Path:
     """``portal-session.json`` next to the configured database (and the login ledger)."""
     return config.database.path.parent / SESSION_FILE_NAME
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SessionCookies:
@@ -73,7 +70,7 @@ class SessionCookies:
         *,
         portal: str = "",
         user: str = "",
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
         idle: float = DEFAULT_IDLE,
     ) -> None:
         self.path = path

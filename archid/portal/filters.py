@@ -14,7 +14,11 @@ input ``<id>_VI``, whose value ends in one of the list's suffixes (or
 whose drop-down items read one of the list's texts); its items are the
 ``td`` cells of ``<id>_DDD_L``. An item is chosen with real clicks through
 the opened drop-down (that works everywhere); the combo's client
-``SetValue`` with the learned prefix is the fallback. DDT and invoices show
+``SetValue`` with the learned prefix is the fallback. The agent's item is
+put back the same way, found by the text the combo's shown input read
+before archid chose (``SetValue`` may reload the whole orders page: seconds
+at the portal's speed), with ``SetValue`` of the agent's whole value as the
+fallback. DDT and invoices show
 rows with empty cells after a load until a real click on another item and
 back refreshes them. Products have a saved grid filter instead, cleared
 with the grid's ``ClearFilter()``; the grid's client API cannot read a
@@ -32,7 +36,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from archid.portal.errors import PortalError, UnexpectedPage
 from archid.portal.page import FIND_JS, GRID_JS, Page
-from archid.portal.texts import CUSTOMERS_VIEW, reads_any
+from archid.portal.texts import CUSTOMERS_VIEW, reads_any, same_text
 from archid.records import ExportType
 
 log = logging.getLogger("archid.portal")
@@ -102,7 +106,8 @@ FILTERS: dict[ExportType, ListFilter] = {
 #: lists whose grid shows empty cells after a load until a real click refreshes it
 EMPTY_AFTER_LOAD = frozenset({ExportType.DDT, ExportType.INVOICES})
 
-# Every combo of the page: id, value (value input, else the client object) and items.
+# Every combo of the page: id, value (value input, else the client object), the
+# text its shown input reads, and items.
 _COMBOS_JS = """
 const out = [];
 for (const el of document.querySelectorAll('[id$="_Cb"]')) {
@@ -112,10 +117,12 @@ for (const el of document.querySelectorAll('[id$="_Cb"]')) {
   if ((value === null || value === '') && client && typeof client.GetValue === 'function') {
     try { value = client.GetValue(); } catch (e) { }
   }
+  const shown = el.querySelector('input:not([type=hidden])');
   const list = document.getElementById(el.id + '_DDD_L');
   const items = list ? Array.from(list.querySelectorAll('td'))
     .filter((td) => !td.querySelector('td')).map((td) => td.textContent) : [];
-  out.push({id: el.id, value: value === null || value === undefined ? '' : String(value), items});
+  out.push({id: el.id, value: value === null || value === undefined ? '' : String(value),
+            text: shown ? String(shown.value || '') : '', items});
 }
 return out;
 """
@@ -159,6 +166,8 @@ class _Combo:
     id: str
     value: str
     items: tuple[str, ...]
+    #: what the combo's shown input reads (the chosen item's text), "" if none
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +182,8 @@ class AgentChoice:
     type: ExportType
     value: str
     page: int | None = None
+    #: the item's text as the combo showed it, "" when it showed none
+    text: str = ""
 
 
 class Filters:
@@ -183,7 +194,12 @@ class Filters:
 
     def _combos(self) -> list[_Combo]:
         return [
-            _Combo(str(c["id"]), str(c["value"]), tuple(str(t) for t in c["items"]))
+            _Combo(
+                str(c["id"]),
+                str(c["value"]),
+                tuple(str(t) for t in c["items"]),
+                str(c.get("text") or ""),
+            )
             for c in self.page.js(_COMBOS_JS) or []
         ]
 
@@ -219,7 +235,9 @@ class Filters:
         if combo is None:
             raise UnexpectedPage(f"the {export_type} list has no filter combo", self.page.stage())
         page = self.page.js(_PAGE_JS)
-        before = AgentChoice(export_type, combo.value, page if isinstance(page, int) else None)
+        before = AgentChoice(
+            export_type, combo.value, page if isinstance(page, int) else None, combo.text
+        )
         if spec.reads_wanted(combo.value) and not refresh:
             return before
         if refresh and spec.reads_wanted(combo.value):
@@ -248,7 +266,8 @@ class Filters:
             combo = self._combo(choice.type)
             if combo is None:
                 return
-            if combo.value != choice.value:
+            if combo.value != choice.value and not self._choose_again(combo, choice):
+                combo = self._combo(choice.type) or combo
                 self.page.mark()
                 if self.page.js(_SET_VALUE_JS, combo.id, choice.value, combo.value):
                     self.page.await_callback("the filter's change")
@@ -261,6 +280,21 @@ class Filters:
             self._restore_page(choice)
         except (PortalError, WebDriverException) as exc:
             log.warning("could not put the agent's %s filter back: %s", choice.type, exc)
+
+    def _choose_again(self, combo: _Combo, choice: AgentChoice) -> bool:
+        """The agent's item clicked in the drop-down, found by the text the combo
+        showed; whether the combo now holds the agent's value.
+
+        Real clicks, because ``SetValue`` may reload the whole orders page
+        (spec v3): a page load of seconds on every put-back. Only an item
+        read by exactly one entry of the list is clicked.
+        """
+        if not choice.text or sum(same_text(item, choice.text) for item in combo.items) != 1:
+            return False
+        if not self._choose(combo, (choice.text,)):
+            return False
+        again = self._combo(choice.type)
+        return again is not None and again.value == choice.value
 
     def _restore_page(self, choice: AgentChoice) -> None:
         if choice.page is not None and self.page.js(_PAGE_JS) != choice.page:

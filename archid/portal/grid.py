@@ -476,9 +476,12 @@ def survey(page: Page, export_type: ExportType, now: Callable[[], datetime]) -> 
     field descending: orders are by default (on a hidden column, so no
     header shows a sort: taken as the default); every other list is sorted
     so with header clicks first, its hidden column shown for it in the
-    customization dialog and hidden again after. The sort, the session's
-    columns and the page index are put back before this returns (a sort
-    that could not be read is left, with a log line). A part that cannot be
+    customization dialog. That column stays shown: columns are the
+    session's own (spec v3), so the agent never sees it, and the session's
+    next survey needs no dialog; an export hides it
+    (:meth:`~archid.portal.columns.Columns.prepare_export`). The sort and
+    the page index, saved per user, are put back before this returns (a
+    sort that could not be read is left, with a log line). A part that cannot be
     read is ``None``; only a session found ended (:class:`SessionExpired`)
     and a browser gone (:class:`BrowserFailure`, Selenium's own) leave as
     errors.
@@ -489,7 +492,7 @@ def survey(page: Page, export_type: ExportType, now: Callable[[], datetime]) -> 
         (c for c in state.columns if c.field.casefold() == MODIFIED_FIELD.casefold()), None
     )
     newest: datetime | None = None
-    shown = resorted = False
+    resorted = False
     try:
         with _read_failure(f"read the {export_type} list's newest {MODIFIED_FIELD}"):
             if modified is None:
@@ -498,7 +501,6 @@ def survey(page: Page, export_type: ExportType, now: Callable[[], datetime]) -> 
                 resorted = True
                 if not modified.visible:
                     Columns(page).show([modified])
-                    shown = True
                 if grid.sort_by(modified.index, True) is not True:
                     raise UnexpectedPage(
                         f"the headers do not show the grid sorted by {MODIFIED_FIELD}",
@@ -513,7 +515,7 @@ def survey(page: Page, export_type: ExportType, now: Callable[[], datetime]) -> 
         with _read_failure(f"read the {export_type} list's row count"):
             count = grid.row_count(grid.state())
     finally:
-        _put_back(grid, export_type, state, resorted, modified if shown else None)
+        _put_back(grid, export_type, state, resorted)
     return ListSurvey(export_type, newest, count, now())
 
 
@@ -536,20 +538,11 @@ def _utc(answer: Mapping[str, Any]) -> datetime | None:
     return local.astimezone(UTC)
 
 
-def _put_back(
-    grid: Grid,
-    export_type: ExportType,
-    before: GridState,
-    resorted: bool,
-    shown: GridColumn | None,
-) -> None:
-    """The sort, the column shown and the page index as they were; failures are logged."""
+def _put_back(grid: Grid, export_type: ExportType, before: GridState, resorted: bool) -> None:
+    """The sort and the page index as they were; failures are logged."""
     if resorted:
         with _read_failure(f"put the {export_type} list's sort back"):
             _resort(grid, f"the {export_type} list", before.sorts, MODIFIED_FIELD)
-    if shown is not None:
-        with _read_failure(f"hide the {export_type} list's {MODIFIED_FIELD} again"):
-            Columns(grid.page).hide([shown])
     with _read_failure(f"put the {export_type} list's page back"):
         was = before.page_index
         if was is not None and grid.state().page_index != was:

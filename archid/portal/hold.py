@@ -16,6 +16,12 @@ login, until the hold lifts:
 * someone calls :meth:`archid.portal.session.AsyncPortal.resume`: an admin,
   or the daemon after a configuration reload.
 
+Looking at a hold changes nothing: a hold whose time has come
+(:meth:`PortalHold.lifted_by`) is no longer in force, but it is forgotten,
+and its file removed, only by an explicit call
+(:meth:`~archid.portal.session.AsyncPortal.lift_expired`, made before each
+export and by the daemon's hold watch).
+
 A hold outlives the process (:func:`save_hold`, ``portal-hold.json`` in the
 state folder): a daemon restarted in a loop with a wrong password must not
 try it once per start.
@@ -75,6 +81,16 @@ class PortalHold:
         if self.until is not None:
             line += f" (next portal day at {self.until.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
         return line
+
+    def lifted_by(self, now: datetime, password_mark: Any) -> str | None:
+        """What lifted the hold by ``now``, in a log line's words, or ``None``
+        while it holds. ``password_mark`` is the password file's fingerprint
+        now. Only compares: the caller decides what to do with a lifted hold."""
+        if self.until is not None and now >= self.until:
+            return "a new portal day began"
+        if self.error.password_change and password_mark != self.password_mark:
+            return "the password file changed"
+        return None
 
     def again(self) -> PermanentPortalError:
         """A fresh error of the held class, for an export refused during the hold."""

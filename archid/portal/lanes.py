@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 import trio
 
+from archid.clock import utc_now
 from archid.config import Config
 from archid.portal.budget import LoginBudget
 from archid.portal.client import ExportResult
@@ -51,10 +52,6 @@ class Lane(enum.StrEnum):
     INTERACTIVE = "interactive"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class PortalLanes:
     """The batch and interactive portal sessions, as one portal for the daemon."""
 
@@ -65,7 +62,7 @@ class PortalLanes:
         self.interactive = interactive
 
     @classmethod
-    def from_config(cls, config: Config, *, now: Callable[[], datetime] = _utc_now) -> PortalLanes:
+    def from_config(cls, config: Config, *, now: Callable[[], datetime] = utc_now) -> PortalLanes:
         """Both sessions as ``config`` describes them (see :meth:`AsyncPortal.from_config`)."""
         batch = AsyncPortal.from_config(config, now=now)
         interactive = AsyncPortal.from_config(
@@ -108,8 +105,15 @@ class PortalLanes:
 
     @property
     def hold(self) -> PortalHold | None:
-        """The hold in force on either session (see :attr:`AsyncPortal.hold`)."""
+        """The hold in force on either session; only looks (see :attr:`AsyncPortal.hold`)."""
         return self.batch.hold or self.interactive.hold
+
+    def lift_expired(self) -> PortalHold | None:
+        """Lift a hold whose time has come on either session (see
+        :meth:`AsyncPortal.lift_expired`); the one lifted, if any."""
+        first = self.batch.lift_expired()
+        second = self.interactive.lift_expired()
+        return first or second
 
     def resume(self, why: str = "an admin resumed") -> PortalHold | None:
         """Lift the hold on both sessions; the one lifted, if any."""
@@ -139,7 +143,9 @@ class PortalLanes:
         return await self.interactive.recent_customers(on_stage)
 
     def _refuse_when_held(self) -> None:
-        """A hold on either session fails the work at once, costing no browser."""
+        """A hold on either session fails the work at once, costing no browser;
+        one whose time has come is lifted first."""
+        self.lift_expired()
         held = self.hold
         if held is not None:
             raise held.again()

@@ -19,7 +19,8 @@ guarantees:
 * a failure that calls for a portal hold (:mod:`archid.portal.hold`)
   stops every login: later exports fail at once with the same class of
   error, costing no browser and no login, until the hold lifts
-  (:attr:`AsyncPortal.hold`, :meth:`AsyncPortal.resume`);
+  (:attr:`AsyncPortal.hold` only looks; :meth:`AsyncPortal.lift_expired`
+  and :meth:`AsyncPortal.resume` lift);
 * an export the caller lets go of (:meth:`AsyncPortal.let_go`, then a
   cancellation: a preemption) is not killed. The portal's server would go
   on rendering it anyway and its session stays busy until it is done, so
@@ -37,7 +38,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from types import TracebackType
@@ -47,6 +48,7 @@ import outcome
 import trio
 
 from archid import logs
+from archid.clock import utc_now
 from archid.config import Config, Secret
 from archid.portal.browser import BrowserSettings
 from archid.portal.budget import LoginBudget, next_portal_day
@@ -73,10 +75,6 @@ class _Detached:
     folder: Path | None
     done: trio.Event
     result: outcome.Outcome[object] | None = None
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class AsyncPortal:
@@ -108,7 +106,7 @@ class AsyncPortal:
         require_italian: bool = True,
         session_path: Path | None = None,
         instance: str | None = None,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
         hold_path: Path | None = None,
         session_idle: float = DEFAULT_IDLE,
     ) -> None:
@@ -150,7 +148,7 @@ class AsyncPortal:
         *,
         budget_path: Path | None = None,
         session_path: Path | None = None,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
         budget: LoginBudget | None = None,
         persist_hold: bool = True,
     ) -> AsyncPortal:
@@ -215,23 +213,32 @@ class AsyncPortal:
 
     @property
     def hold(self) -> PortalHold | None:
-        """The portal hold in force, or ``None``; looking lifts one whose time has come.
+        """The portal hold in force, or ``None``.
 
-        Cheap (a clock read and a ``stat`` of the password file): the
-        daemon may look as often as it likes, e.g. for STATUS or before
-        scheduling.
+        Only looks: a hold whose time has come (the next portal day, a
+        changed password file) is not in force, but it stays, with its
+        file, until :meth:`lift_expired`. Cheap (a clock read and a
+        ``stat`` of the password file): the daemon may look as often as it
+        likes, e.g. for STATUS or before scheduling.
         """
+        held = self._hold
+        if held is None or held.lifted_by(self._now(), self._password_mark()) is not None:
+            return None
+        return held
+
+    def lift_expired(self) -> PortalHold | None:
+        """Lift the hold if its time has come: forget it, remove its file and
+        log what lifted it. Returns the hold lifted, or ``None`` (no hold, or
+        one still in force). Every export calls it first; the daemon too, so
+        that a lift is logged and announced when it happens, not at the next
+        export."""
         held = self._hold
         if held is None:
             return None
-        why = None
-        if held.until is not None and self._now() >= held.until:
-            why = "a new portal day began"
-        elif held.error.password_change and self._password_mark() != held.password_mark:
-            why = "the password file changed"
-        if why is not None:
-            self._lift(why)
+        why = held.lifted_by(self._now(), self._password_mark())
+        if why is None:
             return None
+        self._lift(why)
         return held
 
     def resume(self, why: str = "an admin resumed") -> PortalHold | None:
@@ -421,6 +428,7 @@ class AsyncPortal:
         if self._closed:
             raise RuntimeError("the portal is closed")
         async with self._lock:
+            self.lift_expired()
             held = self.hold
             if held is not None:
                 raise held.again()

@@ -73,6 +73,13 @@ from archid.store.schema import ATTENTION, TABLES, SqlRow, TableSpec, quote, row
 #: Keys per ``IN (…)`` lookup of stored rows (well under SQLite's limits).
 _LOOKUP_CHUNK = 500
 
+#: ``sync_runs.error_class`` of a run the guard refused. The outcome
+#: (``rejected``) says what happened; this name is older than it and stays,
+#: since stored rows, the alert rules and ``docs/database.md`` know it. No
+#: exception of that name is raised here (the portal's ``ExportRejected`` is
+#: another failure), so it is named once, not taken from a class.
+_REFUSED_ERROR_CLASS = "ExportRejected"
+
 
 @dataclass(slots=True)
 class _Plan:
@@ -397,7 +404,7 @@ class _Run:
             result,
             self.meta,
             error_stage="apply" if reason else None,
-            error_class="ExportRejected" if reason else None,
+            error_class=_REFUSED_ERROR_CLASS if reason else None,
         )
         if outcome is Outcome.OK and self.mode == Mode.FULL:
             # The mark goes with the data it describes: the same transaction.

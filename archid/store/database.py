@@ -133,6 +133,24 @@ def open_database(
     return Database(connection, name, clock)
 
 
+def open_reader(path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> apsw.Connection:
+    """A read-only connection to the mirror at *path*, for a reader in the process
+    that writes it (the metrics, the demo).
+
+    Never the standard library's ``sqlite3`` in that process: it links a second
+    SQLite library, and when it closes the file the POSIX locks that apsw's
+    SQLite holds on it go too (such locks belong to the process); the WAL
+    index can then be reset under apsw's map of it, a SIGBUS or a corrupt
+    database (SQLite's "How To Corrupt", multiple copies of SQLite).
+    """
+    connection = apsw.Connection(
+        f"file:{os.fspath(path)}?mode=ro",
+        flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI,
+    )
+    connection.set_busy_timeout(max(0, round(busy_timeout * 1000)))
+    return connection
+
+
 def open_from_config(config: DatabaseConfig, *, clock: Clock = system_clock) -> Database:
     """:func:`open_database` with the ``[database]`` settings."""
     return open_database(config.path, busy_timeout=config.busy_timeout, clock=clock)

@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -69,6 +68,7 @@ import pdfplumber
 import trio
 
 from archid.config import load_config
+from archid.daemon.answers import SessionOpened
 from archid.daemon.service import Daemon
 from archid.demo import change_portal, write_config
 from archid.portal.client import Timeouts
@@ -78,6 +78,7 @@ from archid.sim.dataset import Dataset
 from archid.sim.font import load_font
 from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
+from archid.store.database import open_reader
 from tests.bench.profiles import (
     FULL_SPEED,
     Profile,
@@ -102,10 +103,12 @@ SESSION_TARGET = 5.0
 
 def run_row(database: Path, store_run: int) -> dict[str, Any]:
     """The run's row in ``sync_runs``, read-only."""
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        db.row_factory = sqlite3.Row
-        row = db.execute("SELECT * FROM sync_runs WHERE id = ?", (store_run,)).fetchone()
-    return dict(row) if row else {}
+    # apsw, as the daemon in this process (open_reader says why).
+    with contextlib.closing(open_reader(database)) as db:
+        cursor = db.execute("SELECT * FROM sync_runs WHERE id = ?", (store_run,))
+        names = [d[0] for d in cursor.get_description()]
+        rows = cursor.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else {}
 
 
 def predecessor(export_type: ExportType, ours: float) -> tuple[str, str]:
@@ -214,13 +217,13 @@ class Bench:
         customers = ExportType.CUSTOMERS
         for number in range(self.sessions):
             made = await self.change([customers], 2 + number)
-            opened: dict[str, Any] = {}
+            opened: list[SessionOpened] = []
 
-            def open_session(opened: dict[str, Any] = opened) -> None:
-                opened.update(daemon.session_open("bench"))
+            def open_session(opened: list[SessionOpened] = opened) -> None:
+                opened.append(daemon.session_open("bench"))
 
             sync = await self.timed(events, customers, open_session)
-            daemon.session_close(opened["session"])
+            daemon.session_close(opened[0].id)
             row = run_row(self.database, int(sync.data["store_run"]))
             self.session_syncs.append((sync, row, made[customers]))
             self.say(f"session {number + 1}: {sync.total:.2f} s")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import grp
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,14 @@ from archid.control.errors import (
 )
 from archid.control.peers import Peer, Role, Roles
 from archid.control.protocol import BadRequest, NotJson, notification_line, parse_request
-from tests.test_config import PORTAL, write_config
+from archid.control.serialise import to_json
+from archid.daemon.answers import Cancellation, ListedDeadLetter, RunningSync, Status
+from archid.daemon.breaker import BreakerState
+from archid.daemon.state import Pauses
+from archid.daemon.worker import Attempt
+from archid.records import ExportType
+from archid.runs import Mode, Outcome, Trigger
+from tests.config_files import PORTAL, write_config
 
 
 def test_the_public_surface_is_what_ctl_builds_on() -> None:
@@ -103,3 +112,67 @@ def test_control_config_keys(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ConfigError, match=says):
             load_config(write_config(tmp_path, PORTAL + f"[control]\n{bad}\n"))
+
+
+def test_answers_become_json_values_by_field_enum_value_and_sorted_set() -> None:
+    pauses = Pauses(False, frozenset({ExportType.ORDERS, ExportType.DDT}))
+    letter = ListedDeadLetter(
+        7, ExportType.PRICES, "LayoutChanged", None, "header changed", 12.5,
+        (Attempt(1, 12.5, "LayoutChanged", "parse", "header changed", transient=False),),
+    )  # fmt: skip
+    assert to_json({"paused": pauses, "letters": [letter]}) == {
+        "paused": {"everything": False, "types": ["ddt", "orders"]},
+        "letters": [
+            {
+                "id": 7,
+                "type": "prices",
+                "error": "LayoutChanged",
+                "stage": None,
+                "message": "header changed",
+                "at": 12.5,
+                "attempts": [
+                    {
+                        "number": 1,
+                        "at": 12.5,
+                        "error": "LayoutChanged",
+                        "stage": "parse",
+                        "message": "header changed",
+                        "transient": False,
+                    }
+                ],
+            }
+        ],
+    }
+    assert to_json(Cancellation(ExportType.ORDERS, "running")) == {
+        "cancelled": "orders",
+        "was": "running",
+    }
+    when = datetime(2026, 5, 28, 10, 30, tzinfo=UTC)
+    assert to_json({ExportType.DDT: when, 3: (Outcome.OK, 1.5)}) == {
+        "ddt": "2026-05-28T10:30:00+00:00",
+        "3": ["ok", 1.5],
+    }
+    # The result is what the protocol writes as it is: plain JSON, no default= needed.
+    text = json.dumps(to_json(letter))
+    assert json.loads(text)["type"] == "prices"
+
+
+def test_a_status_answer_has_the_keys_of_the_protocol_and_says_its_state() -> None:
+    running = RunningSync(ExportType.ORDERS, 3, 1, 100.0, Mode.FULL, Trigger.MANUAL, "parse")
+    status = Status(
+        running=None, queue=(), paused=Pauses(), breaker=BreakerState.HALF_OPEN,
+        portal_hold=None, sessions=0, next_due={ExportType.ORDERS: 160.0}, healthy=True,
+    )  # fmt: skip
+    assert list(to_json(status)) == [
+        "running", "queue", "paused", "breaker", "portal_hold", "sessions", "next_due", "healthy",
+    ]  # fmt: skip
+    assert to_json(status)["breaker"] == "half_open" and status.state == "breaker half_open"
+    assert replace(status, paused=Pauses(everything=True)).state == "paused"
+    assert replace(status, portal_hold="portal hold since …").state == "portal hold"
+    syncing = replace(status, running=running, portal_hold="portal hold since …")
+    assert syncing.state == "syncing"
+    assert to_json(syncing)["running"] == {
+        "type": "orders", "run": 3, "attempt": 1, "since": 100.0,
+        "mode": "full", "trigger": "manual", "stage": "parse",
+    }  # fmt: skip
+    assert replace(status, breaker=BreakerState.CLOSED).state == "idle"

@@ -19,7 +19,7 @@ from archid.daemon.worker import SyncResult
 from archid.exports.errors import LayoutChanged
 from archid.portal.errors import PortalUnavailable, Stage
 from archid.records import ExportType
-from tests.daemon.test_worker import Harness, run_with
+from tests.daemon.helpers import Harness, run_with
 
 ORDERS, CUSTOMERS = ExportType.ORDERS, ExportType.CUSTOMERS
 PORTAL_UP_AT = 1000.0

@@ -24,7 +24,7 @@ from archid.daemon.worker import Attempt, DeadLetter
 from archid.records import ExportType
 from archid.store import Database, list_runs, open_database
 from archid.store.errors import DiskFull
-from tests.daemon.test_service import ANCHOR, Script, running, wait_for
+from tests.daemon.helpers import ANCHOR, Script, running, wait_for
 
 C, ORDERS = ExportType.CUSTOMERS, ExportType.ORDERS
 

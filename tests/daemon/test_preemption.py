@@ -7,20 +7,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pytest
 import trio
 import trio.testing
 
-from archid.config import (
-    DEFAULT_SCHEDULES,
-    Config,
-    LoadConfig,
-    PortalConfig,
-    QuietHoursConfig,
-    Secret,
-)
 from archid.daemon.clock import WallClock
 from archid.daemon.events import EventKind
 from archid.daemon.queue import Mode, Request, Trigger
@@ -28,20 +20,9 @@ from archid.daemon.service import Daemon
 from archid.daemon.state import MemoryState
 from archid.daemon.worker import CutOff, SyncResult
 from archid.records import ExportType
+from tests.daemon.helpers import ANCHOR, always_up, config
 
-ANCHOR = 1_780_000_000.0
 CUSTOMERS, ORDERS, PRICES = ExportType.CUSTOMERS, ExportType.ORDERS, ExportType.PRICES
-
-
-def config() -> Config:
-    """No scheduled sync: each test queues its scheduled syncs by hand."""
-    portal = PortalConfig(url="http://127.0.0.1/Archibald/", username="agent", password=Secret("x"))
-    return Config(
-        portal=portal,
-        schedules={t: replace(s, enabled=False) for t, s in DEFAULT_SCHEDULES.items()},
-        quiet_hours=QuietHoursConfig(enabled=False),
-        load=LoadConfig(max_load_average=None),
-    )
 
 
 @dataclass
@@ -82,10 +63,6 @@ class StagedJob:
         return SyncResult(changed=True)
 
 
-async def always_up() -> bool:
-    return True
-
-
 @dataclass
 class Harness:
     daemon: Daemon
@@ -106,7 +83,7 @@ async def running(job: StagedJob) -> AsyncIterator[Harness]:
         return True
 
     daemon = Daemon(
-        config(),
+        config(scheduled=False),  # each test queues its scheduled syncs by hand
         job,
         MemoryState(),
         probe=always_up,

@@ -28,7 +28,7 @@ from archid.store import (
     record_failed_run,
     record_run,
 )
-from tests.daemon.test_service import Script, always_up, config, wait_for
+from tests.daemon.helpers import Script, always_up, config, wait_for
 from tests.store.synthetic import many
 
 C, ORDERS, PRODUCTS = ExportType.CUSTOMERS, ExportType.ORDERS, ExportType.PRODUCTS
@@ -67,8 +67,8 @@ async def test_health_is_rebuilt_from_the_recorded_runs(db: Database) -> None:
         orders = daemon.health.of(ORDERS)
         assert orders.consecutive_failures == 3 and orders.last_success is None
         report = daemon.health_report()
-        assert report["healthy"] is False
-        assert report["types"]["orders"]["healthy"] is False
+        assert report.healthy is False
+        assert report.types[ORDERS].healthy is False
     finally:
         state.close()
 

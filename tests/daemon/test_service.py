@@ -2,78 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import pytest
 import trio
 import trio.testing
 
-from archid.config import Config, LoadConfig, PortalConfig, QuietHoursConfig, Secret
-from archid.daemon.clock import WallClock
+from archid.daemon.answers import Cancellation, SessionClosed
+from archid.daemon.breaker import BreakerState
+from archid.daemon.events import Event, EventKind
 from archid.daemon.queue import Mode, Request, Trigger
-from archid.daemon.service import CommandError, Daemon
+from archid.daemon.service import HOLD_CHECK_INTERVAL, CommandError
 from archid.daemon.state import MemoryState, Pauses
 from archid.daemon.worker import SyncResult
-from archid.exports.errors import LayoutChanged
+from archid.portal.errors import LoginBudgetSpent, Stage
+from archid.portal.hold import PortalHold
 from archid.records import ExportType
+from tests.daemon.helpers import ANCHOR, Script, running, wait_for
 
-ANCHOR = 1_780_000_000.0  # a Wednesday, 2026-05-28 around noon in Rome
 CUSTOMERS, ORDERS, PRODUCTS = ExportType.CUSTOMERS, ExportType.ORDERS, ExportType.PRODUCTS
-
-
-def config() -> Config:
-    portal = PortalConfig(url="http://127.0.0.1/Archibald/", username="agent", password=Secret("x"))
-    return Config(
-        portal=portal,
-        quiet_hours=QuietHoursConfig(enabled=False),
-        load=LoadConfig(max_load_average=None),
-    )
-
-
-@dataclass
-class Script:
-    """The sync job: records calls, takes ``seconds`` per sync, fails for listed types."""
-
-    seconds: float = 1.0
-    failing: set[ExportType] = field(default_factory=set)
-    calls: list[tuple[ExportType, Mode, Trigger, float]] = field(default_factory=list)
-
-    async def __call__(self, request: Request, run_id: int, attempt: int) -> SyncResult:
-        self.calls.append((request.type, request.mode, request.trigger, trio.current_time()))
-        await trio.sleep(self.seconds)
-        if request.type in self.failing:
-            raise LayoutChanged("header changed")
-        return SyncResult(changed=True)
-
-
-async def always_up() -> bool:
-    return True
-
-
-@asynccontextmanager
-async def running(
-    script: Script, state: MemoryState | None = None, **kwargs: object
-) -> AsyncIterator[Daemon]:
-    daemon = Daemon(
-        config(),
-        script,
-        state or MemoryState(),
-        probe=always_up,
-        clock=WallClock(ANCHOR),
-        **kwargs,  # type: ignore[arg-type]
-    )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(daemon.run)
-        yield daemon
-        nursery.cancel_scope.cancel()
-
-
-async def wait_for(condition: Callable[[], bool], limit: float = 3600) -> None:
-    with trio.fail_after(limit):
-        while not condition():
-            await trio.sleep(0.5)
 
 
 async def test_a_session_queues_a_recent_customer_sync_and_holds_nothing_else(
@@ -96,7 +44,7 @@ async def test_a_session_queues_a_recent_customer_sync_and_holds_nothing_else(
         await wait_for(lambda: PRODUCTS in [c[0] for c in script.calls], limit=10)
         assert not any(c[:2] == (CUSTOMERS, Mode.FULL) for c in script.calls)
         # The last session's end queues the full customers export.
-        daemon.session_close(opened["session"])
+        assert daemon.session_close(opened.id) == SessionClosed(opened.id, 0)
         await wait_for(
             lambda: (CUSTOMERS, Mode.FULL, Trigger.SESSION) in [c[:3] for c in script.calls]
         )
@@ -183,13 +131,14 @@ async def test_dead_letters_can_be_listed_retried_and_dropped(
         daemon.sync_now(CUSTOMERS)
         await wait_for(lambda: bool(daemon.dead_letters()))
         [letter] = daemon.dead_letters()
-        assert (letter["type"], letter["error"]) == ("customers", "LayoutChanged")
+        assert (letter.type, letter.error) == (CUSTOMERS, "LayoutChanged")
+        assert [a.error for a in letter.attempts] == ["LayoutChanged"]
         script.failing.clear()
-        await daemon.retry_dead_letter(letter["id"])
-        assert daemon.dead_letters() == []
+        await daemon.retry_dead_letter(letter.id)
+        assert daemon.dead_letters() == ()
         await wait_for(lambda: daemon.health.of(CUSTOMERS).last_success is not None)
         with pytest.raises(CommandError):
-            await daemon.drop_dead_letter(letter["id"])
+            await daemon.drop_dead_letter(letter.id)
 
 
 async def test_cancel_running_and_queued(autojump_clock: trio.testing.MockClock) -> None:
@@ -197,8 +146,8 @@ async def test_cancel_running_and_queued(autojump_clock: trio.testing.MockClock)
     async with running(script) as daemon:
         await wait_for(lambda: daemon.worker.current is not None)
         daemon.sync_now(PRODUCTS)
-        assert daemon.cancel(PRODUCTS) == {"cancelled": "products", "was": "queued"}
-        assert daemon.cancel() == {"cancelled": "orders", "was": "running"}
+        assert daemon.cancel(PRODUCTS) == Cancellation(PRODUCTS, "queued")
+        assert daemon.cancel() == Cancellation(ORDERS, "running")
         await trio.sleep(1)
         assert daemon.worker.current is None or daemon.worker.current.request.type != ORDERS
         with pytest.raises(CommandError):
@@ -209,11 +158,105 @@ async def test_status_and_reload(autojump_clock: trio.testing.MockClock) -> None
     async with running(Script(seconds=30)) as daemon:
         await wait_for(lambda: daemon.worker.current is not None)
         status = daemon.status()
-        assert status["running"]["type"] == "orders"
-        assert status["breaker"] == "closed"
+        assert status.running is not None and status.running.type is ORDERS
+        assert status.breaker is BreakerState.CLOSED and status.state == "syncing"
         assert "syncing orders" in daemon.status_line()
         schedules = dict(daemon.config.schedules)
         schedules[ORDERS] = replace(schedules[ORDERS], every=3600.0)
         daemon.reconfigure(replace(daemon.config, schedules=schedules))
         await trio.sleep(31)
         assert daemon.scheduler.next_due(ORDERS) == pytest.approx(ANCHOR + 3600, abs=1)
+
+
+@dataclass
+class HeldPortal:
+    """A portal on hold until ``expired`` is set; only :meth:`lift_expired` or
+    :meth:`resume` forgets the hold, and each lift is noted."""
+
+    held: PortalHold | None = field(
+        default_factory=lambda: PortalHold(
+            LoginBudgetSpent("no logins left", Stage.LOGIN),
+            datetime(2026, 5, 28, 10, tzinfo=UTC),
+            datetime(2026, 5, 28, 22, tzinfo=UTC),
+        )
+    )
+    expired: bool = False
+    lifts: list[float] = field(default_factory=list)
+
+    @property
+    def hold(self) -> PortalHold | None:
+        return None if self.expired else self.held
+
+    def lift_expired(self) -> PortalHold | None:
+        held = self.held
+        if held is None or not self.expired:
+            return None
+        self.held = None
+        self.lifts.append(trio.current_time())
+        return held
+
+    def resume(self, why: str) -> PortalHold | None:
+        held, self.held = self.held, None
+        return held
+
+
+async def test_looking_at_an_expired_hold_lifts_nothing_the_hold_watch_lifts_it(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    portal = HeldPortal()
+    script = Script()
+    async with running(script, portal=portal) as daemon:
+        await trio.sleep(600)
+        assert script.calls == [] and daemon.status().state == "portal hold"
+        daemon.pause()  # so that no sync start lifts it: the watch must
+        with daemon.events.subscribe() as events:
+            portal.expired = True
+            expired_at = trio.current_time()
+            for _ in range(3):
+                status = daemon.status()
+                assert status.portal_hold is None and status.state == "paused"
+                assert "portal hold" not in daemon.status_line()
+            assert portal.held is not None and portal.lifts == []
+            # A second past the interval: the watch's tick may fall on the very
+            # instant this task wakes at, in either order.
+            await trio.sleep(HOLD_CHECK_INTERVAL + 1)
+            assert len(portal.lifts) == 1
+            assert portal.lifts[0] - expired_at <= HOLD_CHECK_INTERVAL
+            kinds = [(e.kind, e.message) for e in drain(events)]
+        assert (EventKind.HOLD, "lifted") in kinds
+        assert script.calls == []
+
+
+async def test_a_sync_starting_after_the_hold_expired_lifts_it_first(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    portal = HeldPortal()
+    lifts_seen: list[int] = []
+
+    @dataclass
+    class Watching(Script):
+        async def __call__(self, request: Request, run_id: int, attempt: int) -> SyncResult:
+            lifts_seen.append(len(portal.lifts))
+            return await super().__call__(request, run_id, attempt)
+
+    script = Watching()
+    async with running(script, portal=portal) as daemon:
+        daemon.sync_now(PRODUCTS)
+        await trio.sleep(5)
+        queue = daemon.queue()
+        assert script.calls == [] and PRODUCTS in [e.type for e in queue]
+        assert all(e.held for e in queue)
+        portal.expired = True
+        daemon.sync_now(PRODUCTS)  # queued again: the worker looks again
+        await wait_for(lambda: bool(script.calls), limit=HOLD_CHECK_INTERVAL / 2)
+        # Started before the hold watch's next look, and lifted as it started.
+        assert lifts_seen[0] == 1 and portal.held is None
+
+
+def drain(events: trio.MemoryReceiveChannel[Event]) -> list[Event]:
+    taken = []
+    while True:
+        try:
+            taken.append(events.receive_nowait())
+        except trio.WouldBlock:
+            return taken

@@ -14,15 +14,7 @@ import pytest
 import trio
 import trio.testing
 
-from archid.config import (
-    DEFAULT_SCHEDULES,
-    Config,
-    LoadConfig,
-    PortalConfig,
-    QuietHoursConfig,
-    RetryConfig,
-    Secret,
-)
+from archid.config import DEFAULT_SCHEDULES, LoadConfig, QuietHoursConfig, RetryConfig
 from archid.daemon.breaker import CircuitBreaker
 from archid.daemon.clock import WallClock
 from archid.daemon.events import EventBus
@@ -43,6 +35,7 @@ from archid.sim.cache import Selection
 from archid.sim.server import SimServer
 from archid.store import Database, ListMark, list_runs, open_database, read_mark
 from archid.store.errors import DatabaseError
+from tests.daemon.helpers import config
 
 C = ExportType.CUSTOMERS
 #: the wall clock of these syncs: what the runs' rows must say
@@ -93,11 +86,6 @@ class FileExporter:
 
     async def recent_customers(self, on_stage: Callable[[Stage], None] | None = None) -> RecentRows:
         raise AssertionError("not asked of this exporter")
-
-
-def config() -> Config:
-    portal = PortalConfig(url="http://127.0.0.1/Archibald/", username="agent", password=Secret("x"))
-    return Config(portal=portal)
 
 
 @pytest.fixture

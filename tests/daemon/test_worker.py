@@ -4,114 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 import pytest
 import trio
 import trio.testing
 
-from archid.config import DEFAULT_SCHEDULES, LoadConfig, QuietHoursConfig, RetryConfig
+from archid.config import RetryConfig
 from archid.daemon.breaker import BreakerState, CircuitBreaker
-from archid.daemon.clock import WallClock
-from archid.daemon.events import Event, EventBus
-from archid.daemon.health import Health
-from archid.daemon.queue import PriorityChannel, Request
-from archid.daemon.scheduler import Scheduler
-from archid.daemon.worker import DeadLetter, SyncResult, Worker, backoff
+from archid.daemon.queue import Request
+from archid.daemon.worker import SyncResult, backoff
 from archid.exports.errors import LayoutChanged
 from archid.portal.errors import PortalUnavailable, Stage
 from archid.records import ExportType
 from archid.store.errors import DatabaseBusy, DiskFull
+from tests.daemon.helpers import NO_JITTER, Harness, run_with
 
 ORDERS, CUSTOMERS = ExportType.ORDERS, ExportType.CUSTOMERS
-NO_JITTER = RetryConfig(retries=2, base_delay=5.0, max_delay=300.0, jitter=0.0)
-
-
-@dataclass
-class Harness:
-    channel: PriorityChannel
-    worker: Worker
-    breaker: CircuitBreaker
-    health: Health
-    events: list[Event] = field(default_factory=list)
-    letters: list[DeadLetter] = field(default_factory=list)
-    calls: list[tuple[ExportType, int, float]] = field(default_factory=list)
-    states: list[BreakerState] = field(default_factory=list)
-
-
-Behaviour = Callable[[Request, int], Awaitable[SyncResult]]
-
-
-async def run_with(
-    behaviour: Behaviour,
-    requests: list[Request],
-    *,
-    retry: RetryConfig = NO_JITTER,
-    timeout: float = 900.0,
-    threshold: int = 5,
-    probe: Callable[[], Awaitable[bool]] | None = None,
-    until: float = 3600.0,
-    during: Callable[[Harness], Awaitable[None]] | None = None,
-) -> Harness:
-    channel = PriorityChannel()
-    clock = WallClock(1_780_000_000.0)
-    scheduler = Scheduler(
-        channel, clock, DEFAULT_SCHEDULES, QuietHoursConfig(enabled=False), LoadConfig(None)
-    )
-    bus = EventBus()
-    health = Health(clock.now())
-
-    async def never() -> bool:
-        return False
-
-    harness_ref: list[Harness] = []
-
-    def breaker_changed(state: BreakerState) -> None:
-        harness_ref[0].states.append(state)
-        channel.wake()
-
-    breaker = CircuitBreaker(
-        probe or never,
-        threshold=threshold,
-        probe_interval=300.0,
-        on_change=breaker_changed,
-    )
-
-    async def job(request: Request, run_id: int, attempt: int) -> SyncResult:
-        harness_ref[0].calls.append((request.type, attempt, trio.current_time()))
-        return await behaviour(request, attempt)
-
-    worker = Worker(
-        channel,
-        job,
-        clock=clock,
-        retry=retry,
-        timeouts=dict.fromkeys(ExportType, timeout),
-        scheduler=scheduler,
-        health=health,
-        breaker=breaker,
-        events=bus,
-        on_dead_letter=lambda letter: harness_ref[0].letters.append(letter),
-        rng=random.Random(1),
-    )
-    harness = Harness(channel, worker, breaker, health)
-    harness_ref.append(harness)
-    with bus.subscribe() as events, trio.move_on_after(until):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(worker.run)
-            await nursery.start(breaker.run)
-
-            async def collect() -> None:
-                async for event in events:
-                    harness.events.append(event)
-
-            nursery.start_soon(collect)
-            for request in requests:
-                channel.put(request)
-            if during is not None:
-                await during(harness)
-    return harness
 
 
 def kinds(harness: Harness) -> list[str]:

@@ -8,18 +8,18 @@ the simulator's truth, every field read.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import trio
 import trio.testing
 
-from archid.exports import SPECS, WrongLocale, parse_export
+from archid.exports import SPECS, WrongLocale
 from archid.portal.browser import BrowserSettings
 from archid.portal.budget import LoginBudget
 from archid.portal.errors import (
@@ -31,53 +31,17 @@ from archid.portal.errors import (
     WrongCredentials,
 )
 from archid.portal.session import AsyncPortal
-from archid.records import ExportType, Record
-from archid.sim.layouts import FULL_VIEW, expected_records
+from archid.records import ExportType
 from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
 from tests.pdftext import read_pages
 from tests.portal.conftest import browser_processes, wait_until
-from tests.sim.test_server import FILE_NAMES
+from tests.portal.helpers import NARROW, api, assert_complete, parsed
+from tests.sim.helpers import FILE_NAMES
 
 pytestmark = pytest.mark.browser
 
 STAGES = {"login", "page_load", "menu", "download"}
-
-#: the agent's own narrow choices, saved in the profile archid shares (spec v3's table)
-NARROW = {
-    "ddt": "ListViewPackingSlipsToday",
-    "orders": "ListViewSalesTableOrdersToday",
-    "customers": "Free_customers",
-    "invoices": "open_invoices",
-    "prices": "ClosedPrices",
-    "products": True,
-}
-
-
-def truth(sim: SimServer, export_type: ExportType) -> list[Record]:
-    with sim.portal.lock:
-        records = list(sim.portal.dataset.records(export_type))
-    return expected_records(export_type, records, FULL_VIEW)
-
-
-def parsed(path: Path, export_type: ExportType) -> list[Record]:
-    return list(parse_export(SPECS[export_type], path))
-
-
-def assert_complete(sim: SimServer, export_type: ExportType, path: Path) -> None:
-    """Every record of the portal, every field read (no column hidden, no filter)."""
-    records = parsed(path, export_type)
-    assert sorted(records, key=lambda r: r.key) == sorted(
-        truth(sim, export_type), key=lambda r: r.key
-    )
-    assert not [r for r in records if r.unread], "a column archid reads was hidden"
-
-
-def api(sim: SimServer, method: str, path: str, body: Any = None) -> Any:
-    root = sim.url.removesuffix("Archibald/")
-    reply = httpx.request(method, f"{root}_sim/{path}", json=body, timeout=30)
-    reply.raise_for_status()
-    return reply.json()
 
 
 def saved_filters(sim: SimServer) -> dict[str, Any]:
@@ -209,10 +173,31 @@ async def test_the_agents_filter_is_put_back_whatever_the_combos_object_is_named
                 " if (window[el.id]) { window['renamed_' + el.id.length] = window[el.id];"
                 " delete window[el.id]; } }"
             )
-            client._put_back(choice)
+            # The text the combo showed is forgotten: the fallback, SetValue, is what runs.
+            client._put_back(dataclasses.replace(choice, text=""))
 
         await trio.to_thread.run_sync(export_with_the_object_renamed)
     assert saved_filters(sim)["invoices"] == "open_invoices"
+
+
+async def test_the_agents_orders_filter_is_put_back_without_a_page_load(
+    sim: SimServer, portal: AsyncPortal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SetValue may reload the whole orders page (spec v3), seconds at the portal's
+    speed: the agent's item is clicked back instead, found by the text it showed."""
+    api(sim, "POST", "saved-filters", {"orders": "ListViewSalesTableOrdersThisMonth"})
+    pages: list[float] = []
+    page = sim.portal.timing.page
+
+    def counted() -> float:
+        pages.append(page())
+        return pages[-1]
+
+    monkeypatch.setattr(sim.portal.timing, "page", counted)
+    result = await portal.export(ExportType.ORDERS, tmp_path)
+    assert_complete(sim, ExportType.ORDERS, result.path)
+    assert saved_filters(sim)["orders"] == "ListViewSalesTableOrdersThisMonth"
+    assert len(pages) == 1, "the list page was loaded once"
 
 
 async def test_a_session_ended_between_two_exports_costs_one_login(

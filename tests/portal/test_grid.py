@@ -20,6 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from archid.portal.client import ExportResult, PortalClient, Timeouts
+from archid.portal.columns import Columns
 from archid.portal.errors import Stage
 from archid.portal.grid import RECENT_PAGE_SIZE, ListSurvey, RecentRows, Unchanged
 from archid.records import Customer, ExportType, from_json, record_key, to_json
@@ -29,7 +30,7 @@ from archid.sim.portal import PORTAL_ZONE, PortalOptions
 from archid.sim.server import SimServer
 from tests.bench.profiles import Waits
 from tests.portal.conftest import FAST
-from tests.portal.test_client import NARROW, api, assert_complete
+from tests.portal.helpers import NARROW, api, assert_complete
 
 pytestmark = pytest.mark.browser
 
@@ -237,7 +238,7 @@ def test_prices_and_products_are_sorted_by_modification_and_their_sort_put_back(
     """Neither list is sorted by modification: the survey sorts, reads and sorts back.
 
     On prices the column is hidden, so it is shown for the read and hidden
-    again: the export that follows prints no extra column.
+    before the export: the file prints no extra column.
     """
     before = lists(sim)[export_type]["sort"]
     assert before["column"] not in ("CITTA DI FATTURAZIONE", "DATETIME MODIFICATO")
@@ -251,18 +252,49 @@ def test_prices_and_products_are_sorted_by_modification_and_their_sort_put_back(
         assert "CITTA DI FATTURAZIONE" not in grid_columns_shown(sim, export_type)
 
 
+def test_a_surveys_column_stays_shown_for_the_session_and_an_export_hides_it(
+    sim: SimServer, client: PortalClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Columns are the session's own: the prices' MODIFIEDDATETIME, shown for the first
+    survey, spares the next survey the dialog; an export then hides it in the dialog
+    that shows the export's columns, one dialog for both."""
+    dialogs: list[Stage] = []
+    open_dialog = Columns._open_dialog
+
+    def counted(columns: Columns) -> Any:
+        dialogs.append(columns.page.stage())
+        return open_dialog(columns)
+
+    monkeypatch.setattr(Columns, "_open_dialog", counted)
+    first = client.export(ExportType.PRICES, tmp_path, skip=skip_always)
+    assert isinstance(first, Unchanged) and first.survey.newest_modified is not None
+    assert "CITTA DI FATTURAZIONE" in grid_columns_shown(sim, ExportType.PRICES)
+    assert dialogs == [Stage.SURVEY]
+    second = client.export(ExportType.PRICES, tmp_path, skip=skip_always)
+    assert isinstance(second, Unchanged)
+    assert second.survey.newest_modified == first.survey.newest_modified
+    assert second.survey.row_count == first.survey.row_count
+    assert dialogs == [Stage.SURVEY], "the column was still shown: no dialog"
+    third = client.export(ExportType.PRICES, tmp_path, skip=lambda survey: False)
+    assert isinstance(third, ExportResult)
+    assert dialogs == [Stage.SURVEY, Stage.PAGE_LOAD]
+    assert "CITTA DI FATTURAZIONE" not in grid_columns_shown(sim, ExportType.PRICES)
+    assert_complete(sim, ExportType.PRICES, third.path)
+    assert client.logins == 1
+
+
 def test_the_agents_own_sort_is_put_back_after_the_survey(
     sim: SimServer, client: PortalClient, tmp_path: Path
 ) -> None:
     """DDT sorted by the agent on another column, ascending: sorted by modification for
-    the read (shown for it), then as the agent had it."""
+    the read (shown for it, in this session only), then as the agent had it."""
     with sim.portal.lock:
         sim.portal.user_state("agent").lists[ExportType.DDT].sort = ("DATA DI CONSEGNA", False)
     result = client.export(ExportType.DDT, tmp_path, skip=skip_always)
     assert isinstance(result, Unchanged)
     assert result.survey.newest_modified == truth_newest(sim, ExportType.DDT)
     assert lists(sim)["ddt"]["sort"] == {"column": "DATA DI CONSEGNA", "descending": False}
-    assert "CITTA DI FATTURAZIONE" not in grid_columns_shown(sim, ExportType.DDT)
+    assert "CITTA DI FATTURAZIONE" in grid_columns_shown(sim, ExportType.DDT)
 
 
 def test_orders_sorted_by_the_agent_are_sorted_by_modification_for_the_read(

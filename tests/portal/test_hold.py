@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import stat
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archid.config import load_config
+from archid.config import Secret, load_config
 from archid.portal.budget import LoginBudget
 from archid.portal.errors import (
     LoginBudgetSpent,
@@ -21,7 +22,8 @@ from archid.portal.errors import (
     WrongBrowserLanguage,
     WrongCredentials,
 )
-from archid.portal.hold import HOLD_FILE_NAME
+from archid.portal.hold import HOLD_FILE_NAME, PortalHold, save_hold
+from archid.portal.lanes import PortalLanes
 from archid.portal.password import PasswordFile
 from archid.portal.session import AsyncPortal
 from archid.records import ExportType
@@ -185,6 +187,79 @@ async def test_a_hold_outlives_a_restart_until_the_file_is_fixed(
     (tmp_path / "state" / "password").write_text(sim.portal.options.password + "\n")
     async with AsyncPortal.from_config(config) as portal:
         portal.timeouts = FAST
-        assert portal.hold is None and not hold_file.exists()
+        # Looking says it is over; the export lifts it, file and all, first.
+        assert portal.hold is None and hold_file.exists()
         result = await portal.export(ExportType.CUSTOMERS, tmp_path)
+        assert not hold_file.exists()
     assert result.logins == 1 and sim.portal.login_attempts == 2
+
+
+URL = "http://127.0.0.1/Archibald/"
+OWNER = {"portal": URL, "user": "agent"}
+
+
+def held_portal(
+    tmp_path: Path, error: PermanentPortalError, clock: Clock, password: PasswordFile | None = None
+) -> tuple[AsyncPortal, Path]:
+    """A portal that starts on the hold a previous process saved for ``error``."""
+    hold_file = tmp_path / HOLD_FILE_NAME
+    mark = None if password is None else password.fingerprint()
+    until = clock.moment + timedelta(hours=1) if error.next_day else None
+    save_hold(hold_file, PortalHold(error, clock.moment, until, mark), OWNER)
+    secret = password if password is not None else Secret("x")
+    return AsyncPortal(URL, "agent", secret, now=clock, hold_path=hold_file), hold_file
+
+
+def test_looking_at_a_hold_past_its_day_changes_nothing_until_it_is_lifted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    portal, hold_file = held_portal(tmp_path, LoginBudgetSpent("no logins", Stage.LOGIN), clock)
+    saved = hold_file.read_text()
+    held = portal.hold
+    assert held is not None and held.until is not None
+    assert portal.lift_expired() is None  # still in force: nothing to lift
+    clock.moment = held.until
+    caplog.clear()  # the hold's line at the start, carried over
+    with caplog.at_level(logging.WARNING, logger="archid.portal"):
+        for _ in range(3):
+            assert portal.hold is None
+        assert hold_file.read_text() == saved, "looking must not touch the hold file"
+        assert not any("lifted" in r.getMessage() for r in caplog.records)
+        lifted = portal.lift_expired()
+    assert lifted is not None and lifted.kind == "LoginBudgetSpent"
+    assert not hold_file.exists()
+    assert [r.getMessage() for r in caplog.records] == [
+        "portal hold lifted (a new portal day began): logins allowed again"
+    ]
+    assert portal.lift_expired() is None and portal.hold is None
+
+
+def test_a_changed_password_file_ends_the_hold_for_readers_and_lift_expired_removes_it(
+    tmp_path: Path, password_file: PasswordFile
+) -> None:
+    clock = Clock()
+    error = WrongCredentials("wrong password", Stage.LOGIN)
+    portal, hold_file = held_portal(tmp_path, error, clock, password_file)
+    assert portal.hold is not None
+    password_file.path.write_text("right, at last\n")
+    assert portal.hold is None and hold_file.exists()
+    # A reader in another process (a restart) still finds it, until it is lifted.
+    again = AsyncPortal(URL, "agent", password_file, now=clock, hold_path=hold_file)
+    assert again.hold is None and hold_file.exists()
+    lifted = portal.lift_expired()
+    assert lifted is not None and lifted.kind == "WrongCredentials"
+    assert not hold_file.exists()
+
+
+def test_the_lanes_only_look_and_lift_an_expired_hold_on_either_session(tmp_path: Path) -> None:
+    clock = Clock()
+    batch, hold_file = held_portal(tmp_path, LoginBudgetSpent("no logins", Stage.LOGIN), clock)
+    lanes = PortalLanes(batch, AsyncPortal(URL, "agent", Secret("x"), now=clock))
+    held = lanes.hold
+    assert held is not None and held.until is not None and lanes.lift_expired() is None
+    clock.moment = held.until
+    assert lanes.hold is None and hold_file.exists()
+    lifted = lanes.lift_expired()
+    assert lifted is not None and lifted.kind == "LoginBudgetSpent"
+    assert not hold_file.exists() and lanes.lift_expired() is None

@@ -20,7 +20,7 @@ from archid.portal.session import AsyncPortal
 from archid.records import Customer, ExportType
 from archid.sim.server import SimServer
 from tests.portal.conftest import wait_until
-from tests.portal.test_client import api, assert_complete
+from tests.portal.helpers import api, assert_complete
 
 pytestmark = pytest.mark.browser
 

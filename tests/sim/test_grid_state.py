@@ -19,13 +19,13 @@ import httpx
 from archid.records import Customer, ExportType, record_key
 from archid.sim.dataset import Dataset
 from archid.sim.server import SimServer
-from tests.sim.test_server import (
-    _texts,
+from tests.sim.helpers import (
     choose_all,
     export,
     grid_callback,
     login,
     page_config,
+    pdf_texts,
     save,
 )
 
@@ -195,4 +195,4 @@ def test_a_shown_modification_column_prints_the_stamp(
     )
     grid_callback(http, ExportType.PRICES, f"COLUMNS|{','.join(map(str, [*shown, modified]))}|0")
     path = save(export(http, ExportType.PRICES), tmp_path)
-    assert stamp.strftime("%d/%m/%Y %H:%M:%S") in " ".join(_texts(path))
+    assert stamp.strftime("%d/%m/%Y %H:%M:%S") in " ".join(pdf_texts(path))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import threading
 import time
@@ -23,85 +22,27 @@ from archid.sim.server import SimServer
 from archid.sim.timing import TYPICAL_EXPORT
 from tests.conftest import SIM_SCALE, SIM_SEED, dx_reply, http_login, login_form
 from tests.pdftext import read_pages
-from tests.spec_layouts import ENGLISH_FILE_NAMES, LIST_VIEWS
-from tests.spec_layouts import FILE_NAMES as SPEC_FILE_NAMES
+from tests.sim.helpers import (
+    FILE_NAMES,
+    VIEWS,
+    callback,
+    choose_all,
+    export,
+    grid_callback,
+    login,
+    page_config,
+    pdf_texts,
+    save,
+)
+from tests.spec_layouts import ENGLISH_FILE_NAMES
 
-VIEWS = {t: LIST_VIEWS[t] for t in ExportType}
-FILE_NAMES = {t: SPEC_FILE_NAMES[t] for t in ExportType}
 SPEC_ENGLISH_FILE_NAMES = {t: ENGLISH_FILE_NAMES[t] for t in ExportType}
-
-
-def page_config(client: httpx.Client, export_type: ExportType) -> dict[str, Any]:
-    """The list page's ``window.SIM_CONFIG`` (grid id, combo ids, grid state)."""
-    page = client.get(f"/Archibald/{VIEWS[export_type]}/")
-    assert page.status_code == 200, page.status_code
-    match = re.search(r"window\.SIM_CONFIG = (\{.*?\});</script>", page.text)
-    assert match, "no page config"
-    config: dict[str, Any] = json.loads(match.group(1))
-    return config
-
-
-def callback(
-    client: httpx.Client, export_type: ExportType, control: str, param: str = ""
-) -> dict[str, Any]:
-    response = client.post(
-        f"/Archibald/{VIEWS[export_type]}/",
-        data={"__CALLBACKID": control, "__CALLBACKPARAM": param},
-    )
-    assert response.status_code == 200, response.text
-    return dx_reply(response)
-
-
-def grid_callback(client: httpx.Client, export_type: ExportType, param: str) -> dict[str, Any]:
-    return callback(client, export_type, page_config(client, export_type)["gridId"], param)
 
 
 def choose(client: httpx.Client, export_type: ExportType, value: str) -> dict[str, Any]:
     """The combo's ``SetValue(value)``: ``value`` is a whole XAF value."""
     combo = page_config(client, export_type)["menu"]["combo"]["id"]
     return callback(client, export_type, combo, f"FILTER|{value}|0")
-
-
-def choose_all(client: httpx.Client) -> None:
-    """Every list on its wanted item (the truth), products' grid filter off."""
-    reply = client.post(
-        "/_sim/saved-filters",
-        json={
-            "customers": "All_Customers",
-            "orders": "ListViewSalesTableOrdersAll",
-            "ddt": "ListViewPackingSlipsAll",
-            "invoices": "All_invoices",
-            "prices": "ActivePrices",
-            "products": False,
-        },
-    )
-    assert reply.status_code == 200, reply.text
-
-
-def export(
-    client: httpx.Client, export_type: ExportType, language: str | None = None
-) -> httpx.Response:
-    """A click on "Esportare in": the form's POST, then the GET that brings the file."""
-    address = f"/Archibald/{VIEWS[export_type]}/"
-    form = {
-        "__EVENTTARGET": "Vertical$mainMenu$Menu",
-        "__EVENTARGUMENT": "ExportTo",
-        "__CLIENTLANGUAGE": language or "",
-    }
-    posted = client.post(address, data=form)
-    assert posted.status_code == 302, posted.text[:200]
-    assert posted.headers["location"] == address
-    return client.get(address)
-
-
-def login(client: httpx.Client) -> None:
-    assert dx_reply(http_login(client)) == {"redirect": "/Archibald/Default.aspx"}
-
-
-def save(response: httpx.Response, tmp_path: Path, name: str = "export.pdf") -> Path:
-    path = tmp_path / name
-    path.write_bytes(response.content)
-    return path
 
 
 def summary_count(path: Path) -> int:
@@ -633,20 +574,16 @@ def test_first_ddt_export_of_a_session_can_fail(http: httpx.Client) -> None:
     assert export(http, ExportType.DDT).headers["content-type"] == "application/pdf"
 
 
-def _texts(path: Path) -> list[str]:
-    return [run.text for page in read_pages(path) for run in page.runs]
-
-
 def test_a_browser_not_asking_for_italian_gets_the_english_export(
     http: httpx.Client, tmp_path: Path
 ) -> None:
     login(http)
     choose_all(http)
-    italian = _texts(save(export(http, ExportType.ORDERS, "it-IT"), tmp_path, "it.pdf"))
+    italian = pdf_texts(save(export(http, ExportType.ORDERS, "it-IT"), tmp_path, "it.pdf"))
     # navigator.language decides, not Accept-Language alone
     response = export(http, ExportType.ORDERS, "en-US")
     assert 'filename="Customer orders.pdf"' in response.headers["content-disposition"]
-    english = _texts(save(response, tmp_path, "en.pdf"))
+    english = pdf_texts(save(response, tmp_path, "en.pdf"))
     assert any(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", t) for t in italian)
     assert any(re.fullmatch(r"\d\d\.\d{3}", t) for t in italian)
     assert any(re.fullmatch(r"[\d.]+,\d\d €", t) for t in italian)

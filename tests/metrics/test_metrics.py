@@ -24,19 +24,26 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import trio
+import trio.testing
 from prometheus_client.parser import text_string_to_metric_families
 
 from archid.config import load_config, summarize_config
+from archid.daemon.breaker import BreakerState
+from archid.daemon.clock import WallClock
 from archid.daemon.events import EventKind
+from archid.daemon.service import Daemon as InProcessDaemon
+from archid.daemon.state import MemoryState
 from archid.metrics import MetricsExporter, write_atomically
-from archid.metrics.registry import OPS, OUTCOMES
+from archid.metrics.registry import OPS, OUTCOMES, TYPES, LiveFigures, live_figures
+from archid.portal.errors import LoginBudgetSpent, Stage
+from archid.portal.hold import PortalHold
 from archid.records import ExportType
 from archid.sim.cache import ExportCache
 from archid.sim.dataset import Dataset
@@ -45,6 +52,8 @@ from archid.sim.portal import Portal, PortalOptions
 from archid.sim.server import SimServer
 from archid.store.schema import TABLES
 from tests.conftest import ROOT, SIM_CACHE, SIM_SCALE, SIM_SEED
+from tests.daemon.helpers import ANCHOR, Script, always_up
+from tests.daemon.helpers import config as daemon_config
 from tests.daemon_process import (
     CUSTOMERS,
     PASSWORD,
@@ -620,7 +629,7 @@ async def test_an_unwritable_file_and_a_taken_port_are_logged_once_and_archid_go
         found = samples(path.read_text())
         assert value(found, "archid_up", archid_instance="komet-napoli") == 1
         assert value(found, "archid_records", archid_instance="komet-napoli", type="ddt") == 0
-        assert daemon.status()["breaker"] == "closed"  # the daemon answers as ever
+        assert daemon.status().breaker is BreakerState.CLOSED  # the daemon answers as ever
 
     try:
         await with_daemon(config_path, body)
@@ -715,3 +724,46 @@ def test_a_clean_stop_says_down_and_a_restart_rebuilds_the_counters(host: Host) 
     assert value(after, "archid_sync_last_success_timestamp_seconds", **customers) == value(
         before, "archid_sync_last_success_timestamp_seconds", **customers
     )
+
+
+class _Held:
+    """A portal on hold, as the daemon sees one."""
+
+    hold = PortalHold(
+        LoginBudgetSpent("no logins left", Stage.LOGIN),
+        datetime(2026, 5, 28, 10, tzinfo=UTC),
+        datetime(2026, 5, 28, 22, tzinfo=UTC),
+    )
+
+    def lift_expired(self) -> PortalHold | None:
+        return None
+
+    def resume(self, why: str) -> PortalHold | None:
+        return None
+
+
+async def test_the_live_figures_follow_the_daemons_status(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    daemon = InProcessDaemon(
+        daemon_config(scheduled=False),
+        Script(),
+        MemoryState(),
+        probe=always_up,
+        clock=WallClock(ANCHOR),
+        portal=_Held(),
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(daemon.run)
+        assert live_figures(daemon, None) == LiveFigures(
+            paused={t: False for t in TYPES}, consecutive_failures={t: 0 for t in TYPES},
+            portal_hold=True,
+        )  # fmt: skip
+        daemon.pause(ExportType.ORDERS)
+        daemon.sync_now(ExportType.PRODUCTS)  # waits for the hold to lift
+        daemon.session_open("mario")  # and queues the newest customers
+        live = live_figures(daemon, None)
+        assert live.paused == {t: t == "orders" for t in TYPES}
+        assert (live.queue_depth, live.sessions, live.portal_hold) == (2, 1, True)
+        assert not live.breaker_open and live.intervals == {}
+        nursery.cancel_scope.cancel()
