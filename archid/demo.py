@@ -38,10 +38,11 @@ from typing import Any, TextIO
 
 import trio
 
-from archid import exitstatus
+from archid import exitstatus, logs
 from archid.config import MAX_SOCKET_PATH_BYTES, Config, ConfigError, load_config
 from archid.ctl.stages import STAGE_LABELS
 from archid.daemon.events import Event, EventBus, EventKind
+from archid.daemon.health import MAX_INTERVALS_SINCE_SUCCESS as HEALTH_STALE_INTERVALS
 from archid.daemon.service import Daemon
 from archid.records import ExportType, Record, data_fields, record_key
 from archid.runs import Outcome
@@ -118,6 +119,8 @@ class _LogToScreen(logging.Handler):
         self._screen = screen
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "archid_alert", None) == logs.Alert.TYPE_STALE:
+            return  # its event is shown ("alert: ..."): once is enough
         try:
             level = "" if record.levelno < logging.ERROR else f"{record.levelname.lower()}: "
             self._screen.line(f"daemon log: {level}{record.getMessage()}")
@@ -504,7 +507,10 @@ def _run(setup: Setup, args: argparse.Namespace) -> int:
         f"  schedule  every type every {args.every:g} s, the first syncs {args.every / 12:.1f} s "
         f"apart; {args.rounds} round(s)\n"
         f"  pauses    a type that finished its round is paused (archid ctl status shows it)"
-        f" until every type has, so each round syncs each type once\n",
+        f" until every type has, so each round syncs each type once\n"
+        f"  alerts    a type whose last success is older than {HEALTH_STALE_INTERVALS} of its"
+        f" intervals is reported stale, as in production; here a round at the portal's pace"
+        f" can outlast {HEALTH_STALE_INTERVALS} × {args.every:g} s, so some may show\n",
         flush=True,
     )
     screen = Screen(sys.stdout)

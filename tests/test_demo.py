@@ -145,6 +145,8 @@ def database_of(demo: DemoRun) -> Path:
 def test_the_demo_succeeds_and_says_nothing_alarming(demo: DemoRun) -> None:
     assert demo.returncode == 0, demo.output + demo.stderr
     assert "Traceback" not in demo.stderr + demo.output
+    # An alert shows once, as the event; the daemon's log line of it is not repeated.
+    assert not [line for line in demo.lines if "daemon log: ALERT" in line], demo.output
     # the path, then the hint's three queries: the runs, customers, orders
     assert demo.lines[-5].startswith("database: ")
     assert [line.split()[0] for line in demo.lines[-3:]] == ["the", "customers:", "orders:"]
