@@ -266,35 +266,27 @@ class Worker:
                     self._succeed(request, run_id, started, result)
                     break
         preempted = self.current is not None and self.current.preempted
+        last_run = self.current.run_id if self.current else None
         if scope.cancelled_caught and preempted:
             self._breaker.abandoned()
             log.info(
                 "%s sync preempted: queued again, it runs right after",
                 request.type,
-                extra=logs.fields(
-                    type=request.type, run=self.current.run_id if self.current else None
-                ),
+                extra=logs.fields(type=request.type, run=last_run),
             )
             self._channel.put_back(request)
-            self._publish(
-                EventKind.PREEMPTED,
-                request,
-                self.current.run_id if self.current else None,
-                "preempted: queued again",
-            )
+            self._publish(EventKind.PREEMPTED, request, last_run, "preempted: queued again")
         elif scope.cancelled_caught:
             self._breaker.abandoned()
             log.warning(
                 "%s sync cancelled",
                 request.type,
-                extra=logs.fields(
-                    type=request.type, run=self.current.run_id if self.current else None
-                ),
+                extra=logs.fields(type=request.type, run=last_run),
             )
             self._publish(
                 EventKind.FAILED,
                 request,
-                self.current.run_id if self.current else None,
+                last_run,
                 "cancelled",
                 data={"error": trio.Cancelled.__name__, "outcome": Outcome.CANCELLED},
             )

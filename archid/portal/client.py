@@ -567,13 +567,7 @@ class PortalClient:
         skip: Callable[[ListSurvey], bool] | None,
     ) -> ExportResult | Unchanged:
         seconds: dict[str, float] = {}
-        mark = time.monotonic()
-        if not self.has_session():
-            self._login()
-        seconds["login"] = time.monotonic() - mark
-        mark = time.monotonic()
-        choice = self._open_list(export_type)
-        seconds["page_load"] = time.monotonic() - mark
+        choice = self._logged_in_list(export_type, seconds)
         survey: ListSurvey | None = None
         try:
             if skip is not None and export_type is not ExportType.CUSTOMERS:
@@ -670,14 +664,8 @@ class PortalClient:
 
     def _recent_once(self, on_read: Callable[[RecentRows], None] | None) -> RecentRows:
         seconds: dict[str, float] = {}
-        mark = time.monotonic()
-        if not self.has_session():
-            self._login()
-        seconds["login"] = time.monotonic() - mark
-        mark = time.monotonic()
         # No hidden column is shown for this read: it must be fast.
-        choice = self._open_list(ExportType.CUSTOMERS)
-        seconds["page_load"] = time.monotonic() - mark
+        choice = self._logged_in_list(ExportType.CUSTOMERS, seconds)
         try:
             self._stage = Stage.GRID
             rows = recent_customers(self._page(), seconds, on_read)
@@ -694,6 +682,20 @@ class PortalClient:
         return rows
 
     # -- the list ------------------------------------------------------------------
+
+    def _logged_in_list(
+        self, export_type: ExportType, seconds: dict[str, float]
+    ) -> AgentChoice | None:
+        """Log in if the session needs it, then :meth:`_open_list`; their times go
+        into ``seconds`` as ``login`` and ``page_load``."""
+        mark = time.monotonic()
+        if not self.has_session():
+            self._login()
+        seconds["login"] = time.monotonic() - mark
+        mark = time.monotonic()
+        choice = self._open_list(export_type)
+        seconds["page_load"] = time.monotonic() - mark
+        return choice
 
     def _open_list(self, export_type: ExportType) -> AgentChoice | None:
         """Load ``export_type``'s list with the export's filter; the agent's filter.

@@ -266,13 +266,14 @@ class Filters:
             combo = self._combo(choice.type)
             if combo is None:
                 return
-            if combo.value != choice.value and not self._choose_again(combo, choice):
-                combo = self._combo(choice.type) or combo
-                self.page.mark()
-                if self.page.js(_SET_VALUE_JS, combo.id, choice.value, combo.value):
-                    self.page.await_callback("the filter's change")
-            again = self._combo(choice.type)
-            if again is None or again.value != choice.value:
+            if combo.value != choice.value:
+                combo = self._choose_again(combo, choice)
+                if combo is not None and combo.value != choice.value:
+                    self.page.mark()
+                    if self.page.js(_SET_VALUE_JS, combo.id, choice.value, combo.value):
+                        self.page.await_callback("the filter's change")
+                    combo = self._combo(choice.type)
+            if combo is None or combo.value != choice.value:
                 log.warning(
                     "could not put the agent's %s filter back (%s)", choice.type, choice.value
                 )
@@ -281,20 +282,20 @@ class Filters:
         except (PortalError, WebDriverException) as exc:
             log.warning("could not put the agent's %s filter back: %s", choice.type, exc)
 
-    def _choose_again(self, combo: _Combo, choice: AgentChoice) -> bool:
+    def _choose_again(self, combo: _Combo, choice: AgentChoice) -> _Combo | None:
         """The agent's item clicked in the drop-down, found by the text the combo
-        showed; whether the combo now holds the agent's value.
+        showed; the combo as it reads after the click (``combo`` itself when
+        nothing was clicked).
 
         Real clicks, because ``SetValue`` may reload the whole orders page
         (spec v3): a page load of seconds on every put-back. Only an item
         read by exactly one entry of the list is clicked.
         """
         if not choice.text or sum(same_text(item, choice.text) for item in combo.items) != 1:
-            return False
+            return combo
         if not self._choose(combo, (choice.text,)):
-            return False
-        again = self._combo(choice.type)
-        return again is not None and again.value == choice.value
+            return combo
+        return self._combo(choice.type)
 
     def _restore_page(self, choice: AgentChoice) -> None:
         if choice.page is not None and self.page.js(_PAGE_JS) != choice.page:
