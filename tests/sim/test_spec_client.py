@@ -42,6 +42,7 @@ from archid.sim.layouts import FULL_VIEW, expected_records
 from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
 from tests.conftest import serving_sim
+from tests.portal.helpers import NARROW
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -690,14 +691,7 @@ def narrow(_downloads: Path) -> Iterator[Setup]:
     with serving_sim(fast_options()) as sim, _setup(sim, _downloads / "narrow") as setup:
         setup.api.post(
             "/_sim/saved-filters",
-            json={
-                "ddt": "ListViewPackingSlipsToday",
-                "orders": "ListViewSalesTableOrdersToday",
-                "customers": "Free_customers",
-                "invoices": "open_invoices",
-                "prices": "ClosedPrices",
-                "products": True,
-            },
+            json=NARROW,
         ).raise_for_status()
         setup.api.post("/_sim/options", json={"filter_prefix": "a0"}).raise_for_status()
         setup.client.login()
