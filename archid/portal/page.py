@@ -309,12 +309,15 @@ class Page:
         """
         deadline = time.monotonic() + self.timeout
         quiet = 0
-        while quiet < 3:
+        while True:
             if time.monotonic() > deadline:
                 raise ExportTimeout("the page stayed busy too long", self._stage())
             busy = self.js(_BUSY_JS)
             quiet = 0 if busy else quiet + 1
-            time.sleep(self.poll)
+            if quiet == 3:
+                break
+            # A busy page is watched closely for its end; the quiet looks are the rule's.
+            time.sleep(self.poll if quiet else min(CALLBACK_POLL, self.poll))
         if not filled:
             return True
         return self.wait_filled(filled_timeout)

@@ -14,6 +14,8 @@ command         effect
                 saved for the user
 ``VIEW|v``      customers' view ("Clienti" / "Mappa clienti"), saved
 ``SORT|i``      sort by column ``i``: ascending, again: descending; saved
+``SORTBY|i/o``  ``SortBy``: column ``i`` in order ``o`` (``ASC``, ``DSC``;
+                ``NONE``: unsorted); saved
 ``PAGE|i``      go to page ``i``; saved
 ``PSI|n``       page size ``n`` (10/20/50/100/200); saved
 ``CLEARFILTER`` products: the saved grid filter off; saved
@@ -48,6 +50,9 @@ from archid.sim.gridview import (
 from archid.sim.portal import CUSTOMERS_VIEWS, PAGE_SIZES, Portal, Session
 
 Reply = dict[str, Any]
+
+#: ``SortBy``'s sort orders
+_ORDERS = ("ASC", "DSC", "NONE")
 
 #: what a grid callback answers under the ``grid_error`` fault
 GRID_ERROR_TEXT = "Si è verificato un errore durante l'elaborazione della richiesta."
@@ -164,6 +169,12 @@ def _grid_command(
             key = columns[index].key
             descending = state.sort[0] == key and not state.sort[1]
             state.sort = (key, descending)
+        elif command == "SORTBY":
+            column, _, order = argument.partition("/")
+            index = _int(column)
+            if index is None or not 0 <= index < len(columns) or order not in _ORDERS:
+                return {"error": "Unknown column or sort order"}
+            state.sort = ("", False) if order == "NONE" else (columns[index].key, order == "DSC")
         elif command == "PAGE":
             index = _int(argument)
             if index is None:

@@ -66,6 +66,7 @@ def list_page(
         "state": state,
         "blank": bool(view is not None and view.blank),
         "setValueReloads": t is ExportType.ORDERS,
+        "sortBy": options.grid_sort_by,
         "initialLoading": portal.timing.initial_loading(),
         "linger": portal.timing.panel_linger(),
         "overflowWidth": options.overflow_width,

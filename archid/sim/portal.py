@@ -87,6 +87,10 @@ class PortalOptions:
     #: sorted headers carry DevExpress's sort glyph (the spec does not say how a
     #: sorted header looks: off, no header shows its sort)
     sort_glyphs: bool = True
+    #: the grid's client object has DevExpress's ``SortBy(column, order, reset)``
+    #: (documented ASPxClientGridView API, not named by spec v3: off, the
+    #: object has only the methods the spec names and sorts take header clicks)
+    grid_sort_by: bool = True
     #: the layout epoch the exports follow (spec section 2 "Layout history")
     layout: str = NEWEST
     #: "fast" (tests) or "real" (spec v3 timings, see ``timing.py``)

@@ -148,6 +148,16 @@ def more_invoices(sim: SimServer, n: int) -> None:
         api(sim, "POST", "records/invoices", data)
 
 
+#: the simulator's options of a test that sets one more: no DDT flake, short panels
+QUICK: dict[str, Any] = {"ddt_flake": 0.0, "loading_min": 0.05, "loading_max": 0.2}
+
+
+def customer_ids_newest_first(sim: SimServer) -> list[int]:
+    with sim.portal.lock:
+        records = sim.portal.dataset.records(ExportType.CUSTOMERS)
+        return sorted((int(c.key) for c in records), reverse=True)
+
+
 def skip_always(survey: ListSurvey) -> bool:
     return True
 
@@ -434,14 +444,34 @@ def test_the_agents_page_size_sort_page_and_filter_are_put_back(
     assert (before["page_size"], before["page_index"]) == (page_size, page_index)
     rows = client.recent_customers()
     # Read under "all customers", not the agent's filter.
-    with sim.portal.lock:
-        everyone = sorted(
-            (int(c.key) for c in sim.portal.dataset.records(ExportType.CUSTOMERS)), reverse=True
-        )
+    everyone = customer_ids_newest_first(sim)
     assert [int(r.id) for r in rows.records] == everyone[:RECENT_PAGE_SIZE]
     assert lists(sim)["customers"] == before
-    # Page size, sort clicks (2), read; sort back (1–2), page size, filter, page.
-    assert rows.callbacks >= 5
+    # Page size, SortBy, read; SortBy back, page size (filter and page are the client's).
+    assert rows.callbacks == 4
+
+
+@pytest.mark.parametrize(
+    "sim_options",
+    [PortalOptions(**QUICK, grid_sort_by=False)],
+)
+def test_a_grid_object_without_sort_by_is_sorted_with_header_clicks(
+    sim: SimServer, client: PortalClient, tmp_path: Path
+) -> None:
+    """Spec v3 names no SortBy: without it a descending sort is two header clicks."""
+    with sim.portal.lock:
+        sim.portal.user_state("agent").lists[ExportType.CUSTOMERS].sort = ("CITTÀ", True)
+    before = lists(sim)
+    rows = client.recent_customers()
+    everyone = customer_ids_newest_first(sim)
+    assert [int(r.id) for r in rows.records] == everyone[:RECENT_PAGE_SIZE]
+    # Page size, two clicks, read; two clicks back (CITTÀ descending), page size.
+    assert rows.callbacks == 6
+    # A survey's sort by MODIFIEDDATETIME, and the agent's sort back, by clicks too.
+    result = client.export(ExportType.PRICES, tmp_path, skip=skip_always)
+    assert isinstance(result, Unchanged)
+    assert result.survey.newest_modified == truth_newest(sim, ExportType.PRICES)
+    assert lists(sim) == before
 
 
 def test_a_customers_page_left_on_the_map_is_switched_to_the_list(
@@ -470,17 +500,14 @@ def test_a_grid_already_at_200_by_id_descending_costs_no_callback(
 
 @pytest.mark.parametrize(
     "sim_options",
-    [PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2, sort_glyphs=False)],
+    [PortalOptions(**QUICK, sort_glyphs=False)],
 )
 def test_a_grid_that_draws_no_sort_glyphs(
     sim: SimServer, client: PortalClient, tmp_path: Path
 ) -> None:
     """No header shows its sort: clicked as the spec says and checked where it can be."""
     rows = client.recent_customers()
-    with sim.portal.lock:
-        everyone = sorted(
-            (int(c.key) for c in sim.portal.dataset.records(ExportType.CUSTOMERS)), reverse=True
-        )
+    everyone = customer_ids_newest_first(sim)
     # The IDs read show the sort.
     assert [int(r.id) for r in rows.records] == everyone[:RECENT_PAGE_SIZE]
     # The agent's sort could not be read: left by ID (a log line says so); the rest is back.

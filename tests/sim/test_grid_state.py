@@ -165,6 +165,35 @@ def test_sorted_headers_show_devexpress_sort_glyphs(http: httpx.Client, sim: Sim
     assert "gvHeaderSort" not in http.get("/Archibald/SALESTABLE_ListView_Agent/").text
 
 
+def test_sort_by_sorts_one_column_in_the_order_asked_and_none_unsorts(
+    http: httpx.Client,
+) -> None:
+    """DevExpress's SortBy: one callback for a descending sort (two header clicks), saved."""
+    login(http)
+    choose_all(http)
+    config = page_config(http, ExportType.PRICES)
+    by_caption = {c["caption"]: c["index"] for c in config["state"]["columns"]}
+    column = by_caption["ID"]
+    down = grid_callback(http, ExportType.PRICES, f"SORTBY|{column}/DSC|0")["grid"]
+    assert "dxGridView_gvHeaderSortDown_XafTheme" in header_of(down, column)
+    assert down.count("gvHeaderSort") == 1
+
+    def saved() -> Any:
+        return http.get("/_sim/state").json()["users"]["agent"]["lists"]["prices"]["sort"]
+
+    assert saved() == {"column": "ID", "descending": True}
+    # Asked again, the order stays (a header click would turn it).
+    grid_callback(http, ExportType.PRICES, f"SORTBY|{column}/DSC|0")
+    assert saved() == {"column": "ID", "descending": True}
+    grid_callback(http, ExportType.PRICES, f"SORTBY|{column}/ASC|0")
+    assert saved() == {"column": "ID", "descending": False}
+    unsorted = grid_callback(http, ExportType.PRICES, f"SORTBY|{column}/NONE|0")["grid"]
+    assert "gvHeaderSort" not in unsorted
+    for bad in (f"{column}/UP", "999/DSC", "x/DSC"):
+        assert set(grid_callback(http, ExportType.PRICES, f"SORTBY|{bad}|0")) == {"error"}
+    assert saved() == {"column": "", "descending": False}
+
+
 def test_a_grid_error_fault_answers_the_matching_command_with_an_error(
     http: httpx.Client,
 ) -> None:

@@ -437,6 +437,27 @@
       Refresh: function () { gridCallback("PERFORM|"); },
       InCallback: inCallback
     };
+    if (cfg.sortBy) {
+      // DevExpress's SortBy(column, sortOrder, reset): a column object, its
+      // index or its fieldName; "ASC", "DSC" or "NONE". This grid keeps one
+      // sorted column, so reset changes nothing.
+      grid.SortBy = function (column, sortOrder) {
+        var index = -1;
+        if (typeof column === "number") {
+          index = column;
+        } else if (typeof column === "string") {
+          for (var i = 0; i < state.columns.length; i++) {
+            if (state.columns[i].fieldName === column) {
+              index = i;
+            }
+          }
+        } else if (column && typeof column.index === "number") {
+          index = column.index;
+        }
+        var order = String(sortOrder === undefined ? "ASC" : sortOrder).toUpperCase();
+        gridCallback("SORTBY|" + index + "/" + order);
+      };
+    }
     window[gid] = grid;
     wireGrid();
     wireDialog();
