@@ -36,6 +36,10 @@ log = logging.getLogger("archid.scheduler")
 LOAD_RETRY = 60.0
 #: unchanged syncs in a row before the interval starts to stretch
 STRETCH_AFTER = 2
+#: and seconds since the first of them: a few quiet minutes of a list synced
+#: every few seconds say nothing of how rarely it changes (the default
+#: schedule's half-hourly lists reach both at their third unchanged sync)
+STRETCH_QUIET = 3600.0
 #: each further unchanged sync multiplies the interval by this much
 STRETCH_STEP = 1.5
 
@@ -46,6 +50,8 @@ class TypeState:
 
     last_run: float | None = None
     unchanged: int = 0
+    #: when the first of the ``unchanged`` syncs in a row started
+    quiet_since: float | None = None
     stretch: float = 1.0
     queued: bool = False
     deferred_until: float = 0.0
@@ -141,18 +147,23 @@ class Scheduler:
 
         ``started`` is when that sync started; ``changed`` whether it changed
         any row. Unchanged syncs in a row stretch the interval, up to the
-        type's ``max_stretch``; a sync with changes snaps it back. A check
-        that found the list unchanged is an unchanged sync.
+        type's ``max_stretch``, once there are :data:`STRETCH_AFTER` of them
+        and the first started :data:`STRETCH_QUIET` ago; a sync with changes
+        snaps it back. A check that found the list unchanged is an unchanged
+        sync.
         """
         state = self._states[export_type]
         state.queued = False
         state.last_run = started
         self._on_last_run(export_type, started)
         if changed:
-            state.unchanged, state.stretch = 0, 1.0
+            state.unchanged, state.quiet_since, state.stretch = 0, None, 1.0
         else:
             state.unchanged += 1
-            if state.unchanged >= STRETCH_AFTER:
+            if state.quiet_since is None:
+                state.quiet_since = started
+            quiet = started - state.quiet_since
+            if state.unchanged >= STRETCH_AFTER and quiet >= STRETCH_QUIET:
                 cap = self._schedules[export_type].max_stretch
                 state.stretch = min(cap, state.stretch * STRETCH_STEP)
         self.wake()

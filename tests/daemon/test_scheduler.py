@@ -133,10 +133,23 @@ async def test_unchanged_syncs_stretch_the_interval_and_changes_snap_it_back(
 ) -> None:
     anchor = rome(2026, 6, 1, 9, 0)
     only_orders = only(ExportType.ORDERS, max_stretch=3.0)
-    # Runs 1-6 find nothing new, run 7 finds changes.
-    seen = await record_queue(anchor, 4 * 3600, schedules=only_orders, changed=lambda t, n: n == 7)
+    # Runs 1-12 find nothing new, run 13 finds changes. The stretch starts at
+    # run 7: the seventh unchanged sync, the first an hour after the first.
+    seen = await record_queue(anchor, 5 * 3600, schedules=only_orders, changed=lambda t, n: n == 13)
     gaps = [round((b - a) / 60, 2) for (_, a), (_, b) in itertools.pairwise(seen)]
-    assert gaps[:8] == [10.0, 15.0, 22.5, 30.0, 30.0, 30.0, 10.0, 10.0]
+    assert gaps[:14] == [10.0] * 6 + [15.0, 22.5, 30.0, 30.0, 30.0, 30.0, 10.0, 10.0]
+
+
+async def test_a_list_synced_every_few_seconds_stretches_only_after_an_hour_unchanged(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Ten seconds of quiet on a 10 s list say nothing: checked at its interval for an hour."""
+    anchor = rome(2026, 6, 1, 9, 0)
+    every_10s = only(ExportType.DDT, every=10.0, offset=0.0)
+    seen = await record_queue(anchor, 3600 + 120, schedules=every_10s, changed=lambda t, n: False)
+    gaps = [round(b - a, 2) for (_, a), (_, b) in itertools.pairwise(seen)]
+    assert gaps[:360] == [10.0] * 360
+    assert gaps[360:363] == [15.0, 22.5, 33.75]
 
 
 async def test_restart_runs_a_missed_interval_once_and_keeps_what_is_not_due(
