@@ -399,18 +399,18 @@ class Grid:
         unconfirmed.
         """
         wanted = (SortKey(index, descending),)
-        state = self.state()
-        if state.sorts == wanted:
-            return True
-        # SortBy only on a grid that shows a glyph: elsewhere the clicks below
-        # (which toggle) would have to guess what it did.
-        if state.sorts and self._sort_by_api(index, descending) and self.state().sorts == wanted:
-            return True
         clicks = 0
+        tried_sort_by = False
         while True:
             state = self.state()
             if state.sorts == wanted:
                 return True
+            # SortBy once, before any click, and only on a grid that shows a glyph:
+            # elsewhere the clicks (which toggle) would have to guess what it did.
+            if not clicks and not tried_sort_by and state.sorts:
+                tried_sort_by = True
+                if self._sort_by_api(index, descending):
+                    continue
             if clicks and state.sorts == () and not state.unmatched_sorts:
                 if descending and clicks == 1:
                     self.click_header(index)
