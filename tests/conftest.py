@@ -27,10 +27,15 @@ SIM_SEED = 7
 SIM_SCALE = 0.02
 
 
+def quick_options(**changes: Any) -> PortalOptions:
+    """Fast loading panels and no DDT flake, with ``changes`` on top."""
+    return PortalOptions(**{"ddt_flake": 0.0, "loading_min": 0.05, "loading_max": 0.2, **changes})
+
+
 @pytest.fixture
 def sim_options() -> PortalOptions:
     """Portal options for a test; fast loading panels, no DDT flake unless asked."""
-    return PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2)
+    return quick_options()
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.config_files import PASSWORD, PORTAL, write_config
 from tests.conftest import ROOT, SIM_CACHE
 
 
@@ -35,27 +36,15 @@ def test_help_lists_the_subcommands() -> None:
 
 
 def test_check_config_names_the_bad_key_and_line(tmp_path: Path) -> None:
-    (tmp_path / "password").write_text("s3cret-value\n")
-    (tmp_path / "password").chmod(0o600)
-    config = tmp_path / "bad.toml"
-    config.write_text(
-        '[portal]\nurl = "https://erp.example.com/Archibald/"\nusername = "agent"\n'
-        'password_file = "password"\n\n[quiet_hours]\nstart = "25:00"\n'
-    )
+    config = write_config(tmp_path, PORTAL + '\n[quiet_hours]\nstart = "25:00"\n')
     result = archid("check-config", "--config", str(config))
     assert result.returncode == 78
     assert f"{config}:7: quiet_hours.start" in result.stderr
-    assert "s3cret-value" not in result.stderr + result.stdout
+    assert PASSWORD not in result.stderr + result.stdout
 
 
 def test_check_config_accepts_a_good_file(tmp_path: Path) -> None:
-    (tmp_path / "password").write_text("s3cret-value\n")
-    (tmp_path / "password").chmod(0o600)
-    config = tmp_path / "good.toml"
-    config.write_text(
-        '[portal]\nurl = "https://erp.example.com/Archibald/"\nusername = "agent"\n'
-        'password_file = "password"\n'
-    )
+    config = write_config(tmp_path, PORTAL)
     result = archid("check-config", "--config", str(config), env={**os.environ})
     assert result.returncode == 0, result.stderr
     assert "erp.example.com" in result.stdout

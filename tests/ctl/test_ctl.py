@@ -44,6 +44,7 @@ from archid.sim.dataset import Dataset
 from archid.sim.faults import FaultKind
 from archid.sim.server import SimServer
 from archid.store import apply_sync, open_database
+from tests import config_files
 from tests.conftest import ROOT, serving_sim
 from tests.daemon_process import Daemon, quick_sim_options, start_daemon, write_config
 
@@ -437,13 +438,9 @@ def test_bad_arguments_exit_64_naming_the_problem() -> None:
 def test_no_daemon_exits_69_naming_the_socket_and_what_to_do(tmp_path: Path) -> None:
     # The path from the configuration's [control] socket, relative to its folder; even
     # when the whole does not load (a password file others may read is refused).
-    (tmp_path / "password").write_text("secret\n")
-    (tmp_path / "password").chmod(0o644)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        '[portal]\nurl = "https://erp.example.com/Archibald/"\nusername = "agent"\n'
-        'password_file = "password"\n\n[control]\nsocket = "elsewhere.sock"\n'
-    )
+    control = '\n[control]\nsocket = "elsewhere.sock"\n'
+    config = config_files.write_config(tmp_path, config_files.PORTAL + control)
+    (tmp_path / "secrets" / "portal-password").chmod(0o644)
     socket = tmp_path / "control.sock"
     given, configured, missing = parallel(
         archid("ctl", "--socket", str(socket), "status"),

@@ -25,9 +25,8 @@ from archid.portal.errors import (
 )
 from archid.portal.processes import descendants, snapshot
 from archid.records import ExportType
-from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
-from tests.conftest import serving_sim
+from tests.conftest import quick_options, serving_sim
 from tests.portal.conftest import browser_processes, wait_for
 
 pytestmark = pytest.mark.browser
@@ -55,7 +54,7 @@ FAILURES: list[tuple[dict[str, Any], type[PortalError], Stage]] = [
 
 @pytest.fixture(scope="module")
 def shared_sim() -> Iterator[SimServer]:
-    with serving_sim(PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2)) as server:
+    with serving_sim(quick_options()) as server:
         yield server
 
 

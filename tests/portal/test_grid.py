@@ -29,6 +29,7 @@ from archid.sim.columns import grid_columns
 from archid.sim.portal import PORTAL_ZONE, PortalOptions
 from archid.sim.server import SimServer
 from tests.bench.profiles import Waits
+from tests.conftest import quick_options
 from tests.portal.conftest import FAST
 from tests.portal.helpers import NARROW, api, assert_complete
 
@@ -146,10 +147,6 @@ def more_invoices(sim: SimServer, n: int) -> None:
     for i in range(n):
         data = {**to_json(template), "invoice_number": f"CF1/26{990000 + i}"}
         api(sim, "POST", "records/invoices", data)
-
-
-#: the simulator's options of a test that sets one more: no DDT flake, short panels
-QUICK: dict[str, Any] = {"ddt_flake": 0.0, "loading_min": 0.05, "loading_max": 0.2}
 
 
 def customer_ids_newest_first(sim: SimServer) -> list[int]:
@@ -453,7 +450,7 @@ def test_the_agents_page_size_sort_page_and_filter_are_put_back(
 
 @pytest.mark.parametrize(
     "sim_options",
-    [PortalOptions(**QUICK, grid_sort_by=False)],
+    [quick_options(grid_sort_by=False)],
 )
 def test_a_grid_object_without_sort_by_is_sorted_with_header_clicks(
     sim: SimServer, client: PortalClient, tmp_path: Path
@@ -500,7 +497,7 @@ def test_a_grid_already_at_200_by_id_descending_costs_no_callback(
 
 @pytest.mark.parametrize(
     "sim_options",
-    [PortalOptions(**QUICK, sort_glyphs=False)],
+    [quick_options(sort_glyphs=False)],
 )
 def test_a_grid_that_draws_no_sort_glyphs(
     sim: SimServer, client: PortalClient, tmp_path: Path

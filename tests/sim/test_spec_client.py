@@ -39,9 +39,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from archid.exports import SPECS, parse_export
 from archid.records import ExportType, Record
 from archid.sim.layouts import FULL_VIEW, expected_records
-from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
-from tests.conftest import serving_sim
+from tests.conftest import quick_options, serving_sim
 from tests.portal.helpers import NARROW
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -105,10 +104,6 @@ PASSWORD = "komet"
 PAGE_LIMIT = 90.0  # "navigation limits had to be raised from 30 s to 90 s"
 EXPORT_LIMIT = 240.0  # "allow minutes for the big ones"
 LOGIN_LIMIT = 60.0
-
-
-def fast_options() -> PortalOptions:
-    return PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2)
 
 
 # -- small helpers ----------------------------------------------------------------
@@ -680,7 +675,7 @@ def _setup(sim: SimServer, downloads: Path) -> Iterator[Setup]:
 @pytest.fixture(scope="module")
 def full(_downloads: Path) -> Iterator[Setup]:
     """A portal with the simulator's default saved filters, one browser logged in once."""
-    with serving_sim(fast_options()) as sim, _setup(sim, _downloads / "full") as setup:
+    with serving_sim(quick_options()) as sim, _setup(sim, _downloads / "full") as setup:
         setup.client.login()
         yield setup
 
@@ -688,7 +683,7 @@ def full(_downloads: Path) -> Iterator[Setup]:
 @pytest.fixture(scope="module")
 def narrow(_downloads: Path) -> Iterator[Setup]:
     """A portal whose agent saved narrow filters, with the filter prefix a0."""
-    with serving_sim(fast_options()) as sim, _setup(sim, _downloads / "narrow") as setup:
+    with serving_sim(quick_options()) as sim, _setup(sim, _downloads / "narrow") as setup:
         setup.api.post(
             "/_sim/saved-filters",
             json=NARROW,
@@ -748,7 +743,7 @@ def test_saved_narrow_filters_and_prefix_a0_still_give_complete_exports(narrow: 
 
 
 def test_a_wrong_password_shows_text_in_the_error_info_and_stays(_downloads: Path) -> None:
-    with serving_sim(fast_options()) as sim, _setup(sim, _downloads / "wrong") as setup:
+    with serving_sim(quick_options()) as sim, _setup(sim, _downloads / "wrong") as setup:
         client = setup.client
         client.login_page()
         assert client.driver.find_elements(By.ID, "Logon_ErrorInfo")
