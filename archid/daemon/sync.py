@@ -15,7 +15,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from archid.store import (
     Database,
     ListMark,
     RunMeta,
+    RunResult,
     apply_sync,
     read_mark,
     warnings_summary,
@@ -70,7 +71,9 @@ class Exporter(Protocol):
     ) -> ExportResult | Unchanged: ...
 
     async def recent_customers(
-        self, on_stage: Callable[[Stage], None] | None = None
+        self,
+        on_stage: Callable[[Stage], None] | None = None,
+        on_rows: Callable[[RecentRows], Awaitable[None]] | None = None,
     ) -> RecentRows: ...
 
 
@@ -164,59 +167,97 @@ class SyncJob:
     ) -> SyncResult:
         export_type = request.type
         seconds, stats = progress.seconds, progress.stats
-
-        def on_stage(step: Stage) -> None:
-            progress.stage = str(step)  # where a cut-off finds it: "download", …
-            self._stage(request, run_id, str(step))
+        if request.mode is Mode.RECENT and export_type is ExportType.CUSTOMERS:
+            return await self._recent(request, run_id, progress)
 
         self._stage(request, run_id, "export")
         mark = time.perf_counter()
         lane = Lane.INTERACTIVE if request.interactive else Lane.BATCH
-        survey_mark: ListMark | None = None
-        if request.mode is Mode.RECENT and export_type is ExportType.CUSTOMERS:
-            # The order form's fast path: the newest customers from the grid.
-            self.exporting = True
-            try:
-                rows = await self._portal.recent_customers(on_stage)
-            finally:
-                self.exporting = False
-            seconds.update({f"export_{k}": v for k, v in rows.seconds.items()})
-            seconds["export"] = time.perf_counter() - mark
-            records: list[Record] = list(rows.records)
-            path = None
-        else:
-            self.exporting = True
-            try:
-                got = await self._portal.export(
-                    export_type, out, on_stage, lane=lane, skip=await self._skip(request)
-                )
-            finally:
-                self.exporting = False
-            seconds.update({f"export_{k}": v for k, v in got.seconds.items()})
-            seconds["export"] = time.perf_counter() - mark
-            if isinstance(got, Unchanged):
-                return await self._unchanged(request, progress, got)
-            progress.download = got
-            survey_mark = mark_of(got.survey)
-            path = got.path
-
-        if path is not None:
-            progress.stage = "parse"
-            self._stage(request, run_id, "parse", total=None)
-            mark = time.perf_counter()
-            export_path = path
-            records = await trio.to_thread.run_sync(
-                lambda: list(parse_export(SPECS[export_type], export_path, stats=stats)),
-                abandon_on_cancel=True,
+        self.exporting = True
+        try:
+            got = await self._portal.export(
+                export_type,
+                out,
+                self._on_stage(request, run_id, progress),
+                lane=lane,
+                skip=await self._skip(request),
             )
-            seconds["parse"] = time.perf_counter() - mark
-            self._stage(request, run_id, "parse", current=len(records), total=stats.pages)
-            # The records are in memory: the file is of no more use.
-            shutil.rmtree(out, ignore_errors=True)
+        finally:
+            self.exporting = False
+        seconds.update({f"export_{k}": v for k, v in got.seconds.items()})
+        seconds["export"] = time.perf_counter() - mark
+        if isinstance(got, Unchanged):
+            return await self._unchanged(request, progress, got)
+        progress.download = got
 
+        progress.stage = "parse"
+        self._stage(request, run_id, "parse", total=None)
+        mark = time.perf_counter()
+        records = await trio.to_thread.run_sync(
+            lambda: list(parse_export(SPECS[export_type], got.path, stats=stats)),
+            abandon_on_cancel=True,
+        )
+        seconds["parse"] = time.perf_counter() - mark
+        self._stage(request, run_id, "parse", current=len(records), total=stats.pages)
+        # The records are in memory: the file is of no more use.
+        shutil.rmtree(out, ignore_errors=True)
+        run = await self._apply(request, run_id, records, progress, mark_of(got.survey))
+        return _result([run], seconds)
+
+    async def _recent(self, request: Request, run_id: int, progress: _Progress) -> SyncResult:
+        """The order form's fast path: the newest customers from the grid, each
+        read applied as it comes (the agent's first page, then the 200), so
+        that the newest are in the mirror before the page size callback."""
+        seconds = progress.seconds
+        self._stage(request, run_id, "export")
+        began = time.perf_counter()
+        applying = 0.0
+        runs: list[RunResult] = []
+
+        async def apply(rows: RecentRows) -> None:
+            nonlocal applying
+            self.exporting = False
+            mark = time.perf_counter()
+            seconds.update({f"export_{k}": v for k, v in rows.seconds.items()})
+            seconds["export"] = mark - began - applying
+            runs.append(await self._apply(request, run_id, list(rows.records), progress, None))
+            applying += time.perf_counter() - mark
+            if not rows.complete:
+                progress.stage = str(Stage.GRID)
+                self._stage(request, run_id, progress.stage)
+            self.exporting = True
+
+        self.exporting = True
+        try:
+            await self._portal.recent_customers(self._on_stage(request, run_id, progress), apply)
+        finally:
+            self.exporting = False
+        return _result(runs, seconds)
+
+    def _on_stage(
+        self, request: Request, run_id: int, progress: _Progress
+    ) -> Callable[[Stage], None]:
+        def on_stage(step: Stage) -> None:
+            progress.stage = str(step)  # where a cut-off finds it: "download", …
+            self._stage(request, run_id, str(step))
+
+        return on_stage
+
+    async def _apply(
+        self,
+        request: Request,
+        run_id: int,
+        records: list[Record],
+        progress: _Progress,
+        survey_mark: ListMark | None,
+    ) -> RunResult:
+        """``records`` applied and committed with their ``sync_runs`` row, off the
+        event loop and interrupted on cancellation; a rejection raises
+        :class:`GuardRejected` (its row written)."""
+        export_type = request.type
         progress.stage = "apply"
         self._stage(request, run_id, "apply", total=len(records))
-        report = _parse_report(export_type, stats, self._said)
+        report = _parse_report(export_type, progress.stats, self._said)
         guard = self.config.guard
         if request.allow_large_change:
             # An admin vouched for this one export; an empty one is still refused.
@@ -228,9 +269,9 @@ class SyncJob:
         meta = RunMeta(
             started_at=progress.started,
             bytes=download.bytes if download is not None else None,
-            pages=stats.pages,
-            dropped=sum(stats.dropped.values()),
-            stage_seconds=seconds,
+            pages=progress.stats.pages,
+            dropped=sum(progress.stats.dropped.values()),
+            stage_seconds=dict(progress.seconds),
             **report,
         )
         cancelled = threading.Event()
@@ -257,24 +298,10 @@ class SyncJob:
             ),
             interrupt,
         )
-        counts = run.counts
         if run.outcome is Outcome.REJECTED:
             progress.recorded = True  # the apply wrote the rejected run's row
             raise GuardRejected(f"{export_type} export rejected: {run.reason}")
-        changed = counts.inserted + counts.updated + counts.deleted + counts.restored
-        return SyncResult(
-            changed=changed > 0,
-            counts={
-                "records": counts.parsed,
-                "inserted": counts.inserted,
-                "updated": counts.updated,
-                "deleted": counts.deleted,
-                "restored": counts.restored,
-                "unchanged": counts.unchanged,
-                "store_run": run.run_id,
-            },
-            seconds={**seconds, "apply": run.stage_seconds.get("apply", 0.0)},
-        )
+        return run
 
     async def _skip(self, request: Request) -> Callable[[ListSurvey], bool] | None:
         """What decides, from the list's survey, that this export can be skipped.
@@ -473,3 +500,29 @@ async def run_interruptibly(fn: Callable[[], T], interrupt: Callable[[], None]) 
         # When the interrupt caused the failure, the cancellation wins.
         await trio.lowlevel.checkpoint()
     return result.unwrap()
+
+
+def _result(runs: list[RunResult], seconds: dict[str, float]) -> SyncResult:
+    """The worker's result of an attempt that committed ``runs`` (in order):
+    their changes added up, the rows read as the last one counts them."""
+    inserted = sum(r.counts.inserted for r in runs)
+    updated = sum(r.counts.updated for r in runs)
+    deleted = sum(r.counts.deleted for r in runs)
+    restored = sum(r.counts.restored for r in runs)
+    last = runs[-1]
+    parsed = last.counts.parsed
+    changed = inserted + updated + deleted + restored
+    return SyncResult(
+        changed=changed > 0,
+        counts={
+            "records": parsed,
+            "inserted": inserted,
+            "updated": updated,
+            "deleted": deleted,
+            "restored": restored,
+            # A later read sees an earlier one's changes as unchanged rows.
+            "unchanged": max(0, parsed - changed) if len(runs) > 1 else last.counts.unchanged,
+            "store_run": last.run_id,
+        },
+        seconds={**seconds, "apply": sum(r.stage_seconds.get("apply", 0.0) for r in runs)},
+    )

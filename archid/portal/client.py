@@ -646,7 +646,8 @@ class PortalClient:
         opened with the "all customers" filter, as for an export, and read
         by :func:`archid.portal.grid.recent_customers` (stage ``grid``);
         the agent's page size, sort, page and filter are put back
-        (``on_read`` gets the rows before that, in this thread). A session
+        (``on_read`` gets each read before that, in this thread: the first
+        page at the agent's page size, then the complete 200). A session
         found ended logs in again once; failures raise
         :class:`~archid.portal.errors.PortalError` tagged with their stage.
         """

@@ -143,9 +143,13 @@ class RecentRows:
     the grid shows (``read``); every other field is ``None`` and in the
     record's ``unread`` (the store keeps what it has), as is a field whose
     cell could not be read. ``skipped`` counts rows without a readable ID.
-    ``seconds`` has the keys ``login``, ``page_load``, ``grid`` (page size,
-    sort, page), ``read`` and ``restore`` (the agent's page size, sort,
-    page and filter put back); ``callbacks`` counts the grid callbacks made.
+    ``seconds`` has the keys ``login``, ``page_load``, ``grid`` (sort,
+    page), ``read`` (the first page), ``page_size`` (the page size set to
+    200 and the page read again, when it was not 200 already) and
+    ``restore`` (the agent's page size, sort, page and filter put back);
+    ``callbacks`` counts the grid callbacks made. ``complete`` is false for
+    the first page read at the agent's page size, before the page size
+    changed: the newest customers, but not yet all of the 200.
     """
 
     records: list[Customer]
@@ -154,6 +158,7 @@ class RecentRows:
     skipped: int = 0
     logins: int = 0
     callbacks: int = 0
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -624,17 +629,20 @@ def recent_customers(
 ) -> RecentRows:
     """The customers of the grid's first page at 200 rows sorted by ID descending: the newest.
 
-    On the open customers list (filter prepared): the page size is set to
-    :data:`RECENT_PAGE_SIZE` and the sort to ID descending, each only when
-    not so already; the first page's rows are read from the DOM, each cell
-    mapped to a column through ``GetColumn``'s ``visibleIndex`` and each
-    column to a customer field by the export's header rules and value
-    parsers (:data:`archid.exports.SPECS`), so a cell gives what the export
-    would. No hidden column is shown. Then the sort and the page size are
-    put back (the caller puts the filter and the page index back).
-    ``seconds`` gets ``grid``, ``read`` and ``restore``. ``on_read`` is
-    given the rows as soon as they are read, before anything is put back
-    (the order form need not wait for that).
+    On the open customers list (filter prepared): the sort is set to ID
+    descending, unless so already, and the first page's rows are read from
+    the DOM, each cell mapped to a column through ``GetColumn``'s
+    ``visibleIndex`` and each column to a customer field by the export's
+    header rules and value parsers (:data:`archid.exports.SPECS`), so a
+    cell gives what the export would. No hidden column is shown. When the
+    page size is not :data:`RECENT_PAGE_SIZE`, that first page goes to
+    ``on_read`` (``complete`` false) before the page size is set and the
+    first page read again. Then the sort and the page size are put back
+    (the caller puts the filter and the page index back). ``seconds`` gets
+    ``grid``, ``read``, ``page_size`` (when set) and ``restore``.
+    ``on_read`` is given each read as soon as it is made, the complete one
+    last, before anything is put back (the order form need not wait for
+    that).
 
     Raises :class:`UnexpectedPage` when the grid shows no ID column, its
     captions are not the Italian export's, or the rows cannot be shown
@@ -669,19 +677,19 @@ def recent_customers(
     changed_size = False
     sorted_: bool | None = before.sorts == (SortKey(id_column.index, True),)
     resorted = not sorted_
-    try:
-        if before.page_size != RECENT_PAGE_SIZE:
-            changed_size = True
-            if not grid.set_page_size(RECENT_PAGE_SIZE):
-                log.warning("the customers grid did not take the page size %d", RECENT_PAGE_SIZE)
-        if not sorted_:
-            sorted_ = grid.sort_by(id_column.index, True)
-        if sorted_ is False:
-            raise UnexpectedPage("the customers grid could not be sorted by ID", page.stage())
-        if grid.state().page_index not in (0, None):
-            grid.goto_page(0)
-        seconds["grid"] = time.monotonic() - mark
-        mark = time.monotonic()
+
+    def rows_read(complete: bool) -> RecentRows:
+        return RecentRows(
+            reading.records,
+            dict(seconds),
+            read=reading.read,
+            skipped=reading.skipped,
+            callbacks=grid.callbacks,
+            complete=complete,
+        )
+
+    def read() -> _Reading:
+        nonlocal sorted_
         reading = _read_rows(grid.rows(), shown, fields, page)
         if sorted_ is None and not _descending([c.id for c in reading.records]):
             # A grid without glyphs that was by ID ascending already: one more click.
@@ -691,28 +699,40 @@ def recent_customers(
                 raise UnexpectedPage(
                     "the customers grid could not be sorted by ID descending", page.stage()
                 )
+            sorted_ = True
+        return reading
+
+    try:
+        if not sorted_:
+            sorted_ = grid.sort_by(id_column.index, True)
+        if sorted_ is False:
+            raise UnexpectedPage("the customers grid could not be sorted by ID", page.stage())
+        resize = before.page_size != RECENT_PAGE_SIZE
+        # The newest customers are on the first page at the agent's page size:
+        # read there, they need not wait for the page size callback.
+        early = resize and grid.state().page_index in (0, None)
+        if not early:
+            changed_size = resize  # before the callback: a failed one is put back too
+            _first_page(grid, resize)
+        seconds["grid"] = time.monotonic() - mark
+        mark = time.monotonic()
+        reading = read()
         seconds["read"] = time.monotonic() - mark
+        if early:
+            if on_read is not None:
+                on_read(rows_read(complete=False))
+            mark = time.monotonic()
+            changed_size = True
+            _first_page(grid, resize)
+            reading = read()
+            seconds["page_size"] = time.monotonic() - mark
         if on_read is not None:
-            on_read(
-                RecentRows(
-                    reading.records,
-                    dict(seconds),
-                    read=reading.read,
-                    skipped=reading.skipped,
-                    callbacks=grid.callbacks,
-                )
-            )
+            on_read(rows_read(complete=True))
     finally:
         mark = time.monotonic()
         _restore_recent(grid, before, resorted, changed_size)
         seconds["restore"] = time.monotonic() - mark
-    return RecentRows(
-        reading.records,
-        seconds,
-        read=reading.read,
-        skipped=reading.skipped,
-        callbacks=grid.callbacks,
-    )
+    return rows_read(complete=True)
 
 
 def _read_rows(
@@ -763,6 +783,14 @@ def _read_rows(
             continue
         reading.records.append(record)
     return reading
+
+
+def _first_page(grid: Grid, resize: bool) -> None:
+    """The grid at :data:`RECENT_PAGE_SIZE` rows a page when ``resize``, on its first page."""
+    if resize and not grid.set_page_size(RECENT_PAGE_SIZE):
+        log.warning("the customers grid did not take the page size %d", RECENT_PAGE_SIZE)
+    if grid.state().page_index not in (0, None):
+        grid.goto_page(0)
 
 
 def _descending(ids: Sequence[str]) -> bool:

@@ -23,7 +23,7 @@ holds both.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -137,10 +137,15 @@ class PortalLanes:
         self._refuse_when_held()
         return await self.lane(lane).export(export_type, out_dir, on_stage, skip=skip)
 
-    async def recent_customers(self, on_stage: Callable[[Stage], None] | None = None) -> RecentRows:
-        """The newest customers from the grid, on the interactive session."""
+    async def recent_customers(
+        self,
+        on_stage: Callable[[Stage], None] | None = None,
+        on_rows: Callable[[RecentRows], Awaitable[None]] | None = None,
+    ) -> RecentRows:
+        """The newest customers from the grid, on the interactive session
+        (see :meth:`AsyncPortal.recent_customers`)."""
         self._refuse_when_held()
-        return await self.interactive.recent_customers(on_stage)
+        return await self.interactive.recent_customers(on_stage, on_rows)
 
     def _refuse_when_held(self) -> None:
         """A hold on either session fails the work at once, costing no browser;

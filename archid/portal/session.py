@@ -36,7 +36,7 @@ import logging
 import math
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -360,28 +360,31 @@ class AsyncPortal:
                 raise
             return _moved(result, out_dir, folder)
 
-    async def recent_customers(self, on_stage: Callable[[Stage], None] | None = None) -> RecentRows:
+    async def recent_customers(
+        self,
+        on_stage: Callable[[Stage], None] | None = None,
+        on_rows: Callable[[RecentRows], Awaitable[None]] | None = None,
+    ) -> RecentRows:
         """The newest customers as the customers grid shows them (see
         :meth:`PortalClient.recent_customers`); serialised with exports,
         killed on cancellation.
 
-        Returns as soon as the rows are read: putting the agent's page
-        size, sort, page and filter back goes on in the thread, and this
-        session is used again only once that is done (as after :meth:`let_go`).
+        Each read is awaited in ``on_rows`` as soon as it is made, in
+        order: the first page at the agent's page size (``complete``
+        false) while the page size changes, then the complete read. Returns
+        the complete read once ``on_rows`` is done with it: putting the
+        agent's page size, sort, page and filter back goes on in the
+        thread, and this session is used again only once that is done (as
+        after :meth:`let_go`).
         """
         async with self._session(on_stage) as client:
             await self._wait_detached()
             token = trio.lowlevel.current_trio_token()
-            early: list[RecentRows] = []
-            arrived = trio.Event()
+            send, receive = trio.open_memory_channel[RecentRows](math.inf)
 
             def on_read(rows: RecentRows) -> None:  # in the client's thread
-                def deliver() -> None:
-                    early.append(rows)
-                    arrived.set()
-
                 with contextlib.suppress(trio.RunFinishedError):
-                    token.run_sync_soon(deliver)
+                    token.run_sync_soon(send.send_nowait, rows)
 
             detached = _Detached(ExportType.CUSTOMERS, None, trio.Event())
             finished: list[outcome.Outcome[RecentRows]] = []
@@ -394,18 +397,26 @@ class AsyncPortal:
                     finished.append(outcome.Error(exc))
                 else:
                     finished.append(outcome.Value(rows))
-                arrived.set()
+                # After every read it delivered: the thread's result comes the same way.
+                send.close()
 
+            complete: RecentRows | None = None
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(read)
-                await arrived.wait()
-                if not finished:
-                    # The rows are in; the put-back goes on by itself.
-                    self._letting_go = True
-                    nursery.cancel_scope.cancel()
+                async for rows in receive:
+                    if on_rows is not None:
+                        await on_rows(rows)
+                    if rows.complete:
+                        complete = rows
+                        if not finished:
+                            # The rows are in; the put-back goes on by itself.
+                            self._letting_go = True
+                            nursery.cancel_scope.cancel()
+                        break
             if finished:
                 return finished[0].unwrap()
-            return early[0]
+            assert complete is not None
+            return complete
 
     def let_go(self) -> bool:
         """Let the running export finish on its own when its caller is next

@@ -225,9 +225,14 @@ def test_the_order_form_flow_brings_fresh_customers(
         sync = opened["sync"]
         assert sync["outcome"] == "ok", sync
         assert took < 30, took  # a hang; the benchmark holds the 5 s target
-        (run,) = client.history("customers", limit=1)
+        run, first = client.history("customers", limit=2)
         assert run["id"] == sync["run"]
         assert (run["mode"], run["trigger"]) == ("recent", "session")
+        # Committed twice: the agent's first page (20 rows) as soon as it was
+        # read, then the newest 200 after the page size callback.
+        assert (first["mode"], first["trigger"]) == ("recent", "session")
+        customers = len(truth(sim, CUSTOMERS))
+        assert (first["parsed"], run["parsed"]) == (min(20, customers), min(200, customers))
         mirror, portal_now = stored(daemon.database, CUSTOMERS), truth(sim, CUSTOMERS)
         assert fresh and all(mirror[key] == portal_now[key] for key in fresh)
     finally:

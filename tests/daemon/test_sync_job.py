@@ -4,7 +4,7 @@ row and no export file, on a real SQLite file with the simulator's real exports.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,7 +84,11 @@ class FileExporter:
             export_type, target, len(self.content), {"download": 0.5}, survey=survey
         )
 
-    async def recent_customers(self, on_stage: Callable[[Stage], None] | None = None) -> RecentRows:
+    async def recent_customers(
+        self,
+        on_stage: Callable[[Stage], None] | None = None,
+        on_rows: Callable[[RecentRows], Awaitable[None]] | None = None,
+    ) -> RecentRows:
         raise AssertionError("not asked of this exporter")
 
 

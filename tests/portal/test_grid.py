@@ -389,10 +389,19 @@ def test_a_new_customer_is_read_from_the_grid_as_the_export_would_read_it(
     new = add_customer(sim)
     stages: list[Stage] = []
     client.on_stage = stages.append
-    rows = client.recent_customers()
+    reads: list[RecentRows] = []
+    rows = client.recent_customers(reads.append)
     assert isinstance(rows, RecentRows)
     assert stages == [Stage.PAGE_LOAD, Stage.GRID]
     assert rows.records[0].id == new.id and rows.skipped == 0 and rows.logins == 0
+    # The agent's first page (20 rows) first, sorted and before the page size
+    # callback: the new customer is in it; then the 200.
+    first, complete = reads
+    assert not first.complete and complete.complete and rows.complete
+    assert len(first.records) == 20 and first.records[0].id == new.id
+    assert first.records == complete.records[:20] and complete.records == rows.records
+    assert first.callbacks == 1 and complete.callbacks == 2
+    assert "page_size" not in first.seconds and "page_size" in complete.seconds
     ids = [int(r.id) for r in rows.records]
     assert ids == sorted(ids, reverse=True)
     assert len(rows.records) == min(RECENT_PAGE_SIZE, truth_count(sim, ExportType.CUSTOMERS))
@@ -402,7 +411,7 @@ def test_a_new_customer_is_read_from_the_grid_as_the_export_would_read_it(
     for record in rows.records:
         assert to_json(record) == truth[record.id]
         assert not record.unread
-    assert set(rows.seconds) == {"login", "page_load", "grid", "read", "restore"}
+    assert set(rows.seconds) == {"login", "page_load", "grid", "read", "page_size", "restore"}
 
 
 def test_a_column_the_session_hides_is_unread(sim: SimServer, client: PortalClient) -> None:
@@ -439,13 +448,20 @@ def test_the_agents_page_size_sort_page_and_filter_are_put_back(
         state.sort = ("CITTÀ", True)
     before = lists(sim)["customers"]
     assert (before["page_size"], before["page_index"]) == (page_size, page_index)
-    rows = client.recent_customers()
+    reads: list[RecentRows] = []
+    rows = client.recent_customers(reads.append)
     # Read under "all customers", not the agent's filter.
     everyone = customer_ids_newest_first(sim)
     assert [int(r.id) for r in rows.records] == everyone[:RECENT_PAGE_SIZE]
     assert lists(sim)["customers"] == before
-    # Page size, SortBy, read; SortBy back, page size (filter and page are the client's).
+    # SortBy, (the first page read and given,) page size, read; SortBy back,
+    # page size (filter and page are the client's). A grid left past its
+    # first page is not read there: the page size callback brings it back.
     assert rows.callbacks == 4
+    shown = min(RECENT_PAGE_SIZE, len(everyone))
+    first = min(page_size, shown)
+    assert [len(r.records) for r in reads] == ([first, shown] if page_index == 0 else [shown])
+    assert [int(r.id) for r in reads[0].records] == everyone[: len(reads[0].records)]
 
 
 @pytest.mark.parametrize(
@@ -462,7 +478,7 @@ def test_a_grid_object_without_sort_by_is_sorted_with_header_clicks(
     rows = client.recent_customers()
     everyone = customer_ids_newest_first(sim)
     assert [int(r.id) for r in rows.records] == everyone[:RECENT_PAGE_SIZE]
-    # Page size, two clicks, read; two clicks back (CITTÀ descending), page size.
+    # Two clicks, first page, page size, read; two clicks back (CITTÀ descending), page size.
     assert rows.callbacks == 6
     # A survey's sort by MODIFIEDDATETIME, and the agent's sort back, by clicks too.
     result = client.export(ExportType.PRICES, tmp_path, skip=skip_always)
