@@ -118,8 +118,9 @@ class Client:
     ) -> dict[str, Any]:
         """Open an order-form session: ``{"id": ..., "open": n, "queued": {...}}``.
 
-        With ``wait``, returns once the session's customer sync is done, its
-        outcome under ``"sync"`` (as :meth:`sync` with ``wait`` returns it).
+        With ``wait``, returns once the session's customer sync has committed
+        the newest customers (its first commit), its outcome under ``"sync"``
+        (as :meth:`sync` with ``wait`` returns it, for that commit).
         """
         params = {"user": user, "wait": wait}
         return self._call(  # type: ignore[no-any-return]

@@ -59,7 +59,9 @@ class _Phase(enum.Enum):
 
 
 class Follower:
-    """Collects the events of one request's run, from start to end."""
+    """Collects the events of one request's run, from start to end, or, with
+    ``first_commit``, to its first commit when the run commits more than once
+    (an order-form session's sync: the newest customers, then the 200)."""
 
     def __init__(
         self,
@@ -67,8 +69,13 @@ class Follower:
         request: Request,
         events: trio.MemoryReceiveChannel[Event],
         on_event: Callable[[Event], None],
+        *,
+        first_commit: bool = False,
     ) -> None:
         self._daemon = daemon
+        #: end at the run's first commit (its ``progress`` event of ``apply``)
+        self._first_commit = first_commit
+        self._committed: Event | None = None
         self._request = request
         self._events = events
         self._on_event = on_event
@@ -95,7 +102,7 @@ class Follower:
 
     async def outcome(self) -> Followed:
         """Wait for the run's end; what came of it (see ``docs/control.md``)."""
-        while self._phase is not _Phase.DONE:
+        while self._phase is not _Phase.DONE and self._committed is None:
             try:
                 with trio.move_on_after(QUEUE_CHECK_INTERVAL):
                     self._keep(await self._events.receive())
@@ -123,6 +130,13 @@ class Follower:
             self._begun = True
         self._seen.append(event)
         self._on_event(event)
+        if (
+            self._first_commit
+            and event.kind is EventKind.PROGRESS
+            and event.stage == "apply"
+            and "store_run" in event.data
+        ):
+            self._committed = event
 
     def _decide(self) -> Followed:
         ends = [
@@ -135,6 +149,8 @@ class Follower:
         error = None
         if last_failure is not None:
             error = f"{last_failure.data.get('error', 'error')}: {last_failure.message}"
+        if not ends and self._committed is not None:
+            return self._result(Outcome.OK, self._committed, None)
         if not ends:
             return self._result(Outcome.FAILED, None, error or "the run ended without a word")
         end = ends[-1]
@@ -160,7 +176,7 @@ class Follower:
     ) -> Followed:
         counts: dict[str, Any] = {}
         run = None  # the sync_runs row: the events of a failure do not name it
-        if event is not None and event.kind is EventKind.FINISHED:
+        if event is not None and (event.kind is EventKind.FINISHED or event is self._committed):
             counts = {k: v for k, v in event.data.items() if k not in _NOT_COUNTS}
             run = event.data.get("store_run")
         since = self._started_at

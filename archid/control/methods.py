@@ -243,7 +243,8 @@ async def _session_open(ctx: Context, params: Params) -> dict[str, Any]:
             "queued": _request(opened.request),
         }
         if wait:
-            result["sync"] = await _follow(ctx, opened.request, events)
+            # The order form waits for the newest customers, not for the 200.
+            result["sync"] = await _follow(ctx, opened.request, events, first_commit=True)
         return result
 
 
@@ -329,14 +330,19 @@ async def _reload(ctx: Context, params: Params) -> dict[str, Any]:
 
 
 async def _follow(
-    ctx: Context, request: Request, events: trio.MemoryReceiveChannel[Event]
+    ctx: Context,
+    request: Request,
+    events: trio.MemoryReceiveChannel[Event],
+    *,
+    first_commit: bool = False,
 ) -> Followed:
-    """The outcome of ``request``, just queued with ``events`` subscribed before.
+    """The outcome of ``request``, just queued with ``events`` subscribed before
+    (with ``first_commit``, as at its first commit: see :class:`Follower`).
 
     Called with no checkpoint since the request was queued: the worker
     cannot start it before its follower listens.
     """
-    follower = Follower(ctx.daemon, request, events, ctx.notify)
+    follower = Follower(ctx.daemon, request, events, ctx.notify, first_commit=first_commit)
     ctx.daemon.run_listeners.append(follower.on_running)
     try:
         outcome = await follower.outcome()

@@ -223,6 +223,21 @@ class SyncJob:
             runs.append(await self._apply(request, run_id, list(rows.records), progress, None))
             applying += time.perf_counter() - mark
             if not rows.complete:
+                # The newest customers are in the mirror: say so (session.open's
+                # wait answers on it); the 200 follow.
+                committed = _result(runs, seconds).counts
+                self._events.publish(
+                    Event(
+                        EventKind.PROGRESS,
+                        request.type,
+                        run_id,
+                        stage="apply",
+                        current=len(rows.records),
+                        total=len(rows.records),
+                        data=dict(committed),
+                        at=self._clock.now(),
+                    )
+                )
                 progress.stage = str(Stage.GRID)
                 self._stage(request, run_id, progress.stage)
             self.exporting = True

@@ -8,7 +8,7 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -225,15 +225,24 @@ def test_the_order_form_flow_brings_fresh_customers(
         sync = opened["sync"]
         assert sync["outcome"] == "ok", sync
         assert took < 30, took  # a hang; the benchmark holds the 5 s target
-        run, first = client.history("customers", limit=2)
-        assert run["id"] == sync["run"]
-        assert (run["mode"], run["trigger"]) == ("recent", "session")
-        # Committed twice: the agent's first page (20 rows) as soon as it was
-        # read, then the newest 200 after the page size callback.
-        assert (first["mode"], first["trigger"]) == ("recent", "session")
-        customers = len(truth(sim, CUSTOMERS))
-        assert (first["parsed"], run["parsed"]) == (min(20, customers), min(200, customers))
-        mirror, portal_now = stored(daemon.database, CUSTOMERS), truth(sim, CUSTOMERS)
+        # Answered at the sync's first commit: the agent's first page of the
+        # grid sorted newest first (20 rows), fresh in the mirror.
+        portal_now = truth(sim, CUSTOMERS)
+        id_of = {key: int(str(cast(dict[str, Any], c)["id"])) for key, c in portal_now.items()}
+        newest = set(sorted(id_of, key=id_of.__getitem__, reverse=True)[:20])
+        mirror = stored(daemon.database, CUSTOMERS)
+        assert sync["counts"]["records"] == len(newest) == min(20, len(id_of))
+        assert all(mirror.get(key) == portal_now[key] for key in fresh & newest)
+        # The 200 are its second commit: a sync queued now runs after it.
+        assert client.sync("customers", recent=True, wait=True)["outcome"] == "ok"
+        session_runs = [
+            r for r in client.history("customers", limit=10) if r["trigger"] == "session"
+        ]
+        second, first = session_runs[:2]
+        assert first["id"] == sync["run"] and second["id"] > first["id"]
+        assert {first["mode"], second["mode"]} == {"recent"}
+        assert (first["parsed"], second["parsed"]) == (len(newest), min(200, len(id_of)))
+        mirror = stored(daemon.database, CUSTOMERS)
         assert fresh and all(mirror[key] == portal_now[key] for key in fresh)
     finally:
         client.session_close(opened["id"])
