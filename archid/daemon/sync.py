@@ -240,13 +240,17 @@ class SyncJob:
                 )
                 progress.stage = str(Stage.GRID)
                 self._stage(request, run_id, progress.stage)
-            self.exporting = True
+                self.exporting = True  # back to the grid for the 200
 
         self.exporting = True
         try:
-            await self._portal.recent_customers(self._on_stage(request, run_id, progress), apply)
+            rows = await self._portal.recent_customers(
+                self._on_stage(request, run_id, progress), apply
+            )
         finally:
             self.exporting = False
+        if not runs:  # an exporter that handed nothing over as it read
+            await apply(rows)
         return _result(runs, seconds)
 
     def _on_stage(

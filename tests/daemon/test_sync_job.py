@@ -3,6 +3,7 @@ row and no export file, on a real SQLite file with the simulator's real exports.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,9 +18,9 @@ import trio.testing
 from archid.config import DEFAULT_SCHEDULES, LoadConfig, QuietHoursConfig, RetryConfig
 from archid.daemon.breaker import CircuitBreaker
 from archid.daemon.clock import WallClock
-from archid.daemon.events import EventBus
+from archid.daemon.events import EventBus, EventKind
 from archid.daemon.health import Health
-from archid.daemon.queue import PriorityChannel, Request, Trigger
+from archid.daemon.queue import Mode, PriorityChannel, Request, Trigger
 from archid.daemon.scheduler import Scheduler
 from archid.daemon.sqlite_state import SqliteState
 from archid.daemon.state import FailedRun
@@ -30,12 +31,13 @@ from archid.portal.client import ExportResult
 from archid.portal.errors import PortalUnavailable, Stage
 from archid.portal.grid import ListSurvey, RecentRows, Unchanged
 from archid.portal.lanes import Lane
-from archid.records import ExportType
+from archid.records import Customer, ExportType
 from archid.sim.cache import Selection
 from archid.sim.server import SimServer
 from archid.store import Database, ListMark, list_runs, open_database, read_mark
 from archid.store.errors import DatabaseError
 from tests.daemon.helpers import config
+from tests.store.synthetic import many
 
 C = ExportType.CUSTOMERS
 #: the wall clock of these syncs: what the runs' rows must say
@@ -90,6 +92,24 @@ class FileExporter:
         on_rows: Callable[[RecentRows], Awaitable[None]] | None = None,
     ) -> RecentRows:
         raise AssertionError("not asked of this exporter")
+
+
+@dataclass
+class GridExporter(FileExporter):
+    """The order form's grid read without a browser: hands ``reads`` over one
+    by one, as the portal session does (the agent's first page, then the 200)."""
+
+    reads: list[RecentRows] = field(default_factory=list)
+
+    async def recent_customers(
+        self,
+        on_stage: Callable[[Stage], None] | None = None,
+        on_rows: Callable[[RecentRows], Awaitable[None]] | None = None,
+    ) -> RecentRows:
+        for rows in self.reads:
+            if on_rows is not None:
+                await on_rows(rows)
+        return self.reads[-1]
 
 
 @pytest.fixture
@@ -352,3 +372,43 @@ async def test_an_unchanged_list_is_exported_once_its_last_export_is_too_old(
     now[0] += 120
     assert not (await job(scheduled, 3, 1)).unchanged
     assert len(exporter.folders) == 2
+
+
+async def test_an_order_form_sync_commits_its_first_page_and_then_the_200(
+    db: Database, tmp_path: Path
+) -> None:
+    customers = [c for c in many(C, 50) if isinstance(c, Customer)]
+    first = RecentRows(customers[:20], {"page_load": 1.0, "grid": 0.5}, complete=False)
+    whole = RecentRows(customers, {"page_load": 1.0, "grid": 0.5, "page_size": 0.6})
+    events, recorded = EventBus(), list[FailedRun]()
+    clock = WallClock(wall=WALL.timestamp)
+    exporter = GridExporter(b"", reads=[first, whole])
+    job = SyncJob(exporter, db, config(), events, tmp_path, clock, recorded.append)
+    with events.subscribe() as seen:
+        result = await job(Request(C, 100, Mode.RECENT, Trigger.SESSION), 7, 1)
+        published = []
+        with contextlib.suppress(trio.WouldBlock):
+            while True:
+                published.append(seen.receive_nowait())
+    # Two recent runs: the first page committed by itself, then the 200.
+    older, newer = sorted(list_runs(db, C), key=lambda r: int(r["id"]))
+    assert [(r["mode"], r["trigger"], r["parsed"]) for r in (older, newer)] == [
+        ("recent", "session", 20),
+        ("recent", "session", 50),
+    ]
+    assert (older["inserted"], newer["inserted"], newer["unchanged"]) == (20, 30, 20)
+    # The first commit is announced before the grid is read again.
+    steps = [(e.kind, e.stage) for e in published]
+    committed = steps.index((EventKind.PROGRESS, "apply"))
+    assert steps[committed + 1] == (EventKind.STAGE, "grid")
+    assert steps[committed + 2] == (EventKind.STAGE, "apply")
+    announced = published[committed].data
+    assert announced["store_run"] == older["id"] and announced["inserted"] == 20
+    # The attempt's result adds the commits up.
+    assert result.counts["store_run"] == newer["id"]
+    assert (result.counts["records"], result.counts["inserted"], result.counts["unchanged"]) == (
+        50,
+        50,
+        0,
+    )
+    assert recorded == []
