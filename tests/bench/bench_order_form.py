@@ -7,7 +7,8 @@ What the app's backend does when an agent opens the order form, timed end
 to end against a real ``archid run`` process and the simulated portal:
 a few customers change in the simulator, then ``session.open`` with
 ``wait`` over the Unix socket returns once the session's recent customer
-sync has committed; then ``session.close``. A warm-up sync (not counted)
+sync has committed the newest customers (its first commit: the agent's
+first page of the grid; the 200 follow); then ``session.close``. A warm-up sync (not counted)
 starts the browser and logs in first, as a daemon that has been running
 would have done. The baseline, in the same run and on the same daemon: a
 plain full customers sync (``sync`` with ``wait``) after the same number of
