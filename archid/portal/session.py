@@ -375,16 +375,21 @@ class AsyncPortal:
         the complete read once ``on_rows`` is done with it: putting the
         agent's page size, sort, page and filter back goes on in the
         thread, and this session is used again only once that is done (as
-        after :meth:`let_go`).
+        after :meth:`let_go`). What ``on_rows`` raises is raised here, the
+        thread going on by itself in the same way.
         """
         async with self._session(on_stage) as client:
             await self._wait_detached()
             token = trio.lowlevel.current_trio_token()
             send, receive = trio.open_memory_channel[RecentRows](math.inf)
 
+            def deliver(rows: RecentRows) -> None:
+                with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                    send.send_nowait(rows)
+
             def on_read(rows: RecentRows) -> None:  # in the client's thread
                 with contextlib.suppress(trio.RunFinishedError):
-                    token.run_sync_soon(send.send_nowait, rows)
+                    token.run_sync_soon(deliver, rows)
 
             detached = _Detached(ExportType.CUSTOMERS, None, trio.Event())
             finished: list[outcome.Outcome[RecentRows]] = []
@@ -401,11 +406,21 @@ class AsyncPortal:
                 send.close()
 
             complete: RecentRows | None = None
+            refused: Exception | None = None
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(read)
                 async for rows in receive:
                     if on_rows is not None:
-                        await on_rows(rows)
+                        try:
+                            await on_rows(rows)
+                        except Exception as exc:  # raised below, as itself, not in a group
+                            refused = exc
+                            if not finished:
+                                # The read goes on by itself and puts the agent's
+                                # grid back: a failed apply costs no browser, no login.
+                                self._letting_go = True
+                                nursery.cancel_scope.cancel()
+                            break
                     if rows.complete:
                         complete = rows
                         if not finished:
@@ -413,6 +428,8 @@ class AsyncPortal:
                             self._letting_go = True
                             nursery.cancel_scope.cancel()
                         break
+            if refused is not None:
+                raise refused
             if finished:
                 return finished[0].unwrap()
             assert complete is not None

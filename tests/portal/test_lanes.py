@@ -15,10 +15,12 @@ import pytest
 import trio
 
 from archid.portal.client import ExportResult, Timeouts
+from archid.portal.grid import RecentRows
 from archid.portal.lanes import Lane, PortalLanes
 from archid.portal.session import AsyncPortal
 from archid.records import Customer, ExportType
 from archid.sim.server import SimServer
+from archid.store.errors import DiskFull
 from tests.portal.conftest import wait_until
 from tests.portal.helpers import api, assert_complete
 
@@ -99,5 +101,32 @@ async def test_the_newest_customers_come_before_the_agents_grid_is_put_back(
         await wait_until(lambda: not lanes.interactive.busy, timeout=60)
         after = api(sim, "GET", "state")["users"]["agent"]["lists"]["customers"]
         assert after == before
+        assert api(sim, "GET", "state")["session_waits"] == 0
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_failed_apply_of_the_first_page_costs_no_browser_and_no_login(
+    sim: SimServer, make_portal: Callable[..., AsyncPortal]
+) -> None:
+    api(sim, "POST", "options", {"timing": "real", "time_scale": SCALE})
+    api(sim, "POST", "saved-filters", {"customers": "Free_customers"})
+    before = api(sim, "GET", "state")["users"]["agent"]["lists"]["customers"]
+    lanes = PortalLanes(make_portal(timeouts=TIMEOUTS), make_portal(timeouts=TIMEOUTS))
+    handed: list[bool] = []
+
+    async def refuse(rows: RecentRows) -> None:
+        handed.append(rows.complete)
+        raise DiskFull("no room for the first page")
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lanes.run)
+        with pytest.raises(DiskFull):
+            await lanes.recent_customers(on_rows=refuse)
+        # The first page (the agent's 20 rows) was refused; the read went on.
+        assert handed == [False] and lanes.logins == 1
+        again = await lanes.recent_customers()
+        assert again.records and lanes.logins == 1
+        await wait_until(lambda: not lanes.interactive.busy, timeout=60)
+        assert api(sim, "GET", "state")["users"]["agent"]["lists"]["customers"] == before
         assert api(sim, "GET", "state")["session_waits"] == 0
         nursery.cancel_scope.cancel()
