@@ -139,6 +139,10 @@ class Follower:
             self._committed = event
 
     def _decide(self) -> Followed:
+        if self._committed is not None:
+            # Followed to the first commit: the attempt that made it is the
+            # last one; an earlier attempt's failure is history.
+            return self._result(Outcome.OK, self._committed, None)
         ends = [
             e
             for e in self._seen
@@ -149,8 +153,6 @@ class Follower:
         error = None
         if last_failure is not None:
             error = f"{last_failure.data.get('error', 'error')}: {last_failure.message}"
-        if not ends and self._committed is not None:
-            return self._result(Outcome.OK, self._committed, None)
         if not ends:
             return self._result(Outcome.FAILED, None, error or "the run ended without a word")
         end = ends[-1]

@@ -248,6 +248,32 @@ def test_the_order_form_flow_brings_fresh_customers(
         client.session_close(opened["id"])
 
 
+def test_an_order_form_wait_after_a_failed_attempt_answers_at_the_retrys_first_commit(
+    client: Client, sim: SimServer
+) -> None:
+    # What earlier tests left running (a full customers export after their
+    # sessions closed) ends first: the fault below is this session's.
+    assert client.sync("customers", wait=True)["outcome"] == "ok"
+    # The first attempt finds the customers list answering HTTP 500; the retry works.
+    sim.portal.faults.arm({"kind": "http_500", "path": "CUSTTABLE", "times": 1})
+    events: list[dict[str, Any]] = []
+    try:
+        opened = client.session_open("agent 4", wait=True, on_event=events.append)
+        try:
+            kinds = [e["kind"] for e in events]
+            assert "failed" in kinds and "retrying" in kinds, kinds
+            sync = opened["sync"]
+            assert sync["outcome"] == "ok" and sync["error"] is None, sync
+            assert sync["run"] is not None
+            assert sync["counts"]["records"] == min(20, len(truth(sim, CUSTOMERS)))
+            # The 200 follow; a sync queued now runs after them.
+            assert client.sync("customers", recent=True, wait=True)["outcome"] == "ok"
+        finally:
+            client.session_close(opened["id"])
+    finally:
+        sim.portal.faults.clear()
+
+
 def test_a_waited_sync_that_is_cancelled_says_so(client: Client, socket_path: Path) -> None:
     results: list[dict[str, Any]] = []
     started = threading.Event()
