@@ -32,7 +32,7 @@ from archid.sim.portal import PortalOptions
 from archid.sim.server import SimServer
 from archid.store import open_database
 from tests.browsers import browsers_marked
-from tests.conftest import ROOT
+from tests.conftest import ROOT, quick_options
 
 PASSWORD = "Pw-" + uuid.uuid4().hex[:12]
 MARKER = "ARCHID_TEST_RUN"
@@ -41,7 +41,7 @@ CUSTOMERS = ExportType.CUSTOMERS
 
 def quick_sim_options() -> PortalOptions:
     """A simulator that answers fast and never flakes, with the test password."""
-    return PortalOptions(ddt_flake=0.0, loading_min=0.05, loading_max=0.2, password=PASSWORD)
+    return quick_options(password=PASSWORD)
 
 
 def write_config(folder: Path, url: str, types: list[ExportType], extra: str = "") -> Path:
