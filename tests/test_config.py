@@ -73,6 +73,7 @@ def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
     assert config.portal.url == "https://erp.example.com/Archibald/"
     assert config.portal.username == "agent01"
     assert config.portal.verify_tls is True
+    assert config.portal.keep_interactive_ready is True
     assert config.portal.ca_file is None
     assert config.portal.daily_login_budget == 10
     assert (
@@ -158,6 +159,7 @@ def test_config_is_frozen(tmp_path: Path) -> None:
 def test_values_are_read(tmp_path: Path) -> None:
     text = PORTAL + (
         "verify_tls = false\n"
+        "keep_interactive_ready = false\n"
         "daily_login_budget = 3\n"
         "login_timeout = 45\n"
         'download_timeout = "4m30s"\n'
@@ -176,6 +178,7 @@ def test_values_are_read(tmp_path: Path) -> None:
     config = load_text(tmp_path, text + "[guard]\nmin_export_share = 0.5\nmax_delete_share = 1\n")
     assert config.guard == GuardConfig(min_export_share=0.5, max_delete_share=1.0)
     assert config.portal.verify_tls is False
+    assert config.portal.keep_interactive_ready is False
     assert config.portal.daily_login_budget == 3
     assert config.portal.login_timeout == 45.0
     assert config.portal.download_timeout == 270.0

@@ -19,7 +19,8 @@ def summarize_config(config: Config) -> str:
         tls += f" against {portal.ca_file}"
     lines = [
         f"portal: {portal.url} as {portal.username}"
-        f" ({tls}; at most {portal.daily_login_budget} logins a day)",
+        f" ({tls}; at most {portal.daily_login_budget} logins a day;"
+        f" interactive session {'kept ready' if portal.keep_interactive_ready else 'on demand'})",
         f"database: {config.database.path}",
         "schedule:",
     ]

@@ -46,6 +46,7 @@ class PortalConfig:
     page_timeout: float = 90.0
     download_timeout: float = 480.0
     session_idle: float = 1200.0
+    keep_interactive_ready: bool = True
 
 
 @dataclass(frozen=True, slots=True)

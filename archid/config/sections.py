@@ -172,6 +172,9 @@ def _portal(section: Section) -> PortalConfig:
         page_timeout=section.duration("page_timeout", defaults.page_timeout),
         download_timeout=section.duration("download_timeout", defaults.download_timeout),
         session_idle=section.duration("session_idle", defaults.session_idle),
+        keep_interactive_ready=section.boolean(
+            "keep_interactive_ready", defaults.keep_interactive_ready
+        ),
     )
 
 

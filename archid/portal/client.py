@@ -505,6 +505,33 @@ class PortalClient:
     def _return_url(self) -> str:
         return quote(urlsplit(urljoin(self.base_url, "Default.aspx")).path, safe="")
 
+    def keep_session(self) -> bool:
+        """Make sure a portal session is held and fresh: log in when none is, else
+        load the landing page under it (a session found ended logs in once).
+        Whether a login was spent.
+
+        For a session kept ready for people (:mod:`archid.portal.lanes`): the
+        next list it opens finds the server's session alive, its idle time
+        started again, and costs no login.
+        """
+        logins_before = self.logins
+        with self._boundary():
+            self._ensure_alive()
+            if not self.has_session():
+                self._login()
+            else:
+                self._stage = Stage.PAGE_LOAD
+                try:
+                    self._get(urljoin(self.base_url, "Default.aspx"))
+                except SessionExpired:
+                    log.info("the portal session ended: logging in again")
+                    self.cookies.clear()
+                    self.driver.delete_all_cookies()
+                    self._login()
+                else:
+                    self._save_cookies()
+        return self.logins > logins_before
+
     # -- export ------------------------------------------------------------------
 
     @overload

@@ -96,6 +96,15 @@ class SessionCookies:
         with self._lock:
             return bool(self._cookies) and 0 <= moment - self._used < self.idle
 
+    def unused_for(self, now: float | None = None) -> float | None:
+        """Seconds since the last page loaded under the cookies; ``None`` when no
+        session is held (see :meth:`valid`)."""
+        moment = self._now().timestamp() if now is None else now
+        if not self.valid(moment):
+            return None
+        with self._lock:
+            return moment - self._used
+
     def save(self, cookies: list[dict[str, Any]]) -> None:
         """Hold ``cookies`` (as Selenium's ``get_cookies`` gives them) after a page loaded
         under them, and write them out; the idle time starts again."""

@@ -14,7 +14,14 @@ its own browser, cookies and login, and one login budget between them:
 * the **interactive** lane runs what people ask for. Its browser closes
   when idle like the other's; its session's cookies stay valid for the
   portal's idle time (``[portal] session_idle``), so a working day costs a
-  few logins, not one per request.
+  few logins, not one per request. With ``keep_ready``
+  (``[portal] keep_interactive_ready``) it is kept ready while the
+  schedule works: after each export of the batch lane, an interactive
+  session that holds no portal session logs in, and one unused for half
+  the idle time loads a page, so that an order form does not wait for a
+  browser's login (seconds at the portal's speed). When the schedule
+  rests (quiet hours) the session lapses with it. The keeper never spends
+  the day's last :data:`KEEPER_RESERVE` logins.
 
 A hold (wrong password, blocked, budget spent) started on either lane
 holds both.
@@ -23,6 +30,7 @@ holds both.
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +51,10 @@ from archid.records import ExportType
 
 #: the interactive session's cookies, beside the batch session's file
 INTERACTIVE_SESSION_FILE = "portal-session-interactive.json"
+#: logins of the day the interactive session's keeper leaves to the schedule and to people
+KEEPER_RESERVE = 3
+
+log = logging.getLogger("archid.portal")
 
 
 class Lane(enum.StrEnum):
@@ -55,11 +67,15 @@ class Lane(enum.StrEnum):
 class PortalLanes:
     """The batch and interactive portal sessions, as one portal for the daemon."""
 
-    def __init__(self, batch: AsyncPortal, interactive: AsyncPortal) -> None:
+    def __init__(
+        self, batch: AsyncPortal, interactive: AsyncPortal, *, keep_ready: bool = False
+    ) -> None:
         if batch.budget is not interactive.budget:
             raise ValueError("the two portal sessions must share one login budget")
         self.batch = batch
         self.interactive = interactive
+        self.keep_ready = keep_ready
+        self._batch_worked = trio.Event()
 
     @classmethod
     def from_config(cls, config: Config, *, now: Callable[[], datetime] = utc_now) -> PortalLanes:
@@ -72,7 +88,7 @@ class PortalLanes:
             session_path=default_session_path(config).with_name(INTERACTIVE_SESSION_FILE),
             persist_hold=False,
         )
-        return cls(batch, interactive)
+        return cls(batch, interactive, keep_ready=config.portal.keep_interactive_ready)
 
     def lane(self, lane: Lane) -> AsyncPortal:
         return self.batch if lane is Lane.BATCH else self.interactive
@@ -135,7 +151,10 @@ class PortalLanes:
         """Export on ``lane`` (see :meth:`AsyncPortal.export`); a hold on
         either session fails it at once."""
         self._refuse_when_held()
-        return await self.lane(lane).export(export_type, out_dir, on_stage, skip=skip)
+        result = await self.lane(lane).export(export_type, out_dir, on_stage, skip=skip)
+        if lane is Lane.BATCH:
+            self._batch_worked.set()
+        return result
 
     async def recent_customers(
         self,
@@ -165,7 +184,39 @@ class PortalLanes:
         async with trio.open_nursery() as nursery:
             await nursery.start(self.batch.run)
             await nursery.start(self.interactive.run)
+            if self.keep_ready:
+                nursery.start_soon(self._keep_interactive_ready)
             task_status.started()
+
+    async def _keep_interactive_ready(self) -> None:
+        """After each export of the batch lane, the interactive session made
+        ready when it wants it (:meth:`AsyncPortal.keep_ready`); failures are
+        logged, and the next export tries again."""
+        while True:
+            await self._batch_worked.wait()
+            self._batch_worked = trio.Event()
+            interactive = self.interactive
+            if self.hold is not None or not interactive.wants_keeping():
+                continue
+            budget = self.budget
+            login = interactive.cookies.unused_for() is None
+            if login and budget is not None and budget.remaining() <= KEEPER_RESERVE:
+                continue
+            try:
+                spent = await interactive.keep_ready()
+            except Exception as exc:  # the keeper is a convenience: never the daemon's end
+                log.warning(
+                    "could not make the interactive portal session ready: %s: %s",
+                    type(exc).__name__,
+                    exc,
+                )
+            else:
+                # A login is worth a line (the budget); a page every few minutes is not.
+                log.log(
+                    logging.INFO if spent else logging.DEBUG,
+                    "the interactive portal session is ready for people (%s)",
+                    "logged in" if spent else "one page kept its session alive",
+                )
 
     async def aclose(self) -> None:
         try:

@@ -435,6 +435,25 @@ class AsyncPortal:
             assert complete is not None
             return complete
 
+    def wants_keeping(self) -> bool:
+        """Whether :meth:`keep_ready` has work: no session held, or one unused
+        for half the portal's idle time; not while the session is in use,
+        held or closed."""
+        if self._closed or self._lock.locked() or self.busy or self.hold is not None:
+            return False
+        unused = self.cookies.unused_for()
+        return unused is None or unused >= self.cookies.idle / 2
+
+    async def keep_ready(self) -> bool:
+        """Hold a fresh portal session for the next request (see
+        :meth:`PortalClient.keep_session`): a login when none is held, else
+        one page under it. Whether a login was spent. Serialised with the
+        rest; a request arriving meanwhile waits for it (seconds), which is
+        less than the login it saves.
+        """
+        async with self._session(None) as client:
+            return await self._in_thread(client, client.keep_session, None)
+
     def let_go(self) -> bool:
         """Let the running export finish on its own when its caller is next
         cancelled (a preemption): no kill, the session is used again only

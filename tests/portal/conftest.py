@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import trio
 
+from archid.clock import utc_now
 from archid.config import Secret
 from archid.portal.browser import BrowserSettings
 from archid.portal.budget import LoginBudget
@@ -91,6 +93,7 @@ def make_portal(sim: SimServer, budget: LoginBudget) -> Iterator[Callable[..., A
         settings: BrowserSettings | None = None,
         timeouts: Timeouts = FAST,
         idle_timeout: float = 600.0,
+        now: Callable[[], datetime] = utc_now,
     ) -> AsyncPortal:
         options = sim.portal.options
         portal = AsyncPortal(
@@ -101,6 +104,7 @@ def make_portal(sim: SimServer, budget: LoginBudget) -> Iterator[Callable[..., A
             timeouts=timeouts,
             budget=budget,
             idle_timeout=idle_timeout,
+            now=now,
         )
         made.append(portal)
         return portal

@@ -9,14 +9,17 @@ another (spec v3: one request at a time per session).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 
+from archid.portal.budget import LoginBudget
 from archid.portal.client import ExportResult, Timeouts
 from archid.portal.grid import RecentRows
-from archid.portal.lanes import Lane, PortalLanes
+from archid.portal.lanes import KEEPER_RESERVE, Lane, PortalLanes
 from archid.portal.session import AsyncPortal
 from archid.records import Customer, ExportType
 from archid.sim.server import SimServer
@@ -129,4 +132,79 @@ async def test_a_failed_apply_of_the_first_page_costs_no_browser_and_no_login(
         await wait_until(lambda: not lanes.interactive.busy, timeout=60)
         assert api(sim, "GET", "state")["users"]["agent"]["lists"]["customers"] == before
         assert api(sim, "GET", "state")["session_waits"] == 0
+        nursery.cancel_scope.cancel()
+
+
+class WallClock:
+    """A wall clock the test moves on: the session's idle time follows it."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def test_the_interactive_session_is_kept_ready_while_the_schedule_works(
+    sim: SimServer, make_portal: Callable[..., AsyncPortal], tmp_path: Path
+) -> None:
+    """After a batch export the interactive session logs in by itself, so an
+    order form spends no login; unused for half the portal's idle time it
+    loads a page (no login); past the idle time it logs in again."""
+    clock = WallClock()
+    batch, interactive = make_portal(), make_portal(now=clock)
+    lanes = PortalLanes(batch, interactive, keep_ready=True)
+    idle = interactive.cookies.idle
+
+    def fresh() -> bool:
+        """A page loaded under the interactive session's cookies just now."""
+        unused = interactive.cookies.unused_for()
+        return unused is not None and unused < 1
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lanes.run)
+        assert interactive.logins == 0
+        await lanes.export(ExportType.INVOICES, tmp_path / "1")
+        await wait_until(lambda: interactive.logins == 1 and fresh())
+        rows = await lanes.recent_customers()
+        assert rows.records and lanes.logins == 2, "the order form found the session ready"
+        await wait_until(lambda: not interactive.busy, timeout=30)
+        # Unused for more than half the idle time: one page keeps the session.
+        clock.advance(idle / 2 + 1)
+        assert interactive.wants_keeping()
+        await lanes.export(ExportType.INVOICES, tmp_path / "2")
+        await wait_until(fresh)
+        assert interactive.logins == 1
+        # Past the idle time the server has ended it: a login, not a page that fails.
+        clock.advance(idle + 1)
+        await lanes.export(ExportType.INVOICES, tmp_path / "3")
+        await wait_until(lambda: interactive.logins == 2 and fresh())
+        assert api(sim, "GET", "state")["session_waits"] == 0
+        nursery.cancel_scope.cancel()
+
+
+async def test_the_keeper_leaves_the_days_last_logins_and_waits_without_keep_ready(
+    sim: SimServer, make_portal: Callable[..., AsyncPortal], budget: LoginBudget, tmp_path: Path
+) -> None:
+    for _ in range(budget.limit - KEEPER_RESERVE - 1):
+        budget.spend()
+    batch, interactive = make_portal(), make_portal()
+    lanes = PortalLanes(batch, interactive, keep_ready=True)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lanes.run)
+        await lanes.export(ExportType.INVOICES, tmp_path / "1")  # the batch's login
+        assert budget.remaining() == KEEPER_RESERVE
+        await trio.testing.wait_all_tasks_blocked()
+        assert interactive.logins == 0 and not interactive.browser_open
+        nursery.cancel_scope.cancel()
+    # Without keep_ready (the default) the interactive session waits for people.
+    idle = PortalLanes(make_portal(), make_portal())
+    async with trio.open_nursery() as nursery:
+        await nursery.start(idle.run)
+        await idle.export(ExportType.INVOICES, tmp_path / "2")
+        await trio.testing.wait_all_tasks_blocked()
+        assert idle.interactive.logins == 0 and not idle.interactive.browser_open
         nursery.cancel_scope.cancel()
