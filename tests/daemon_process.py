@@ -113,7 +113,8 @@ class Daemon:
         """Poll an outside effect (a file, the database) until it shows, or fail."""
         deadline = time.monotonic() + timeout
         while not condition():
-            assert self.process.poll() is None, f"daemon exited while waiting for {what}"
+            if self.process.poll() is not None:
+                raise AssertionError(f"daemon exited while waiting for {what}\n{self.tail()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {what} within {timeout} s\n{self.tail()}")
             time.sleep(0.05)

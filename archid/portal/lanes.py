@@ -190,33 +190,39 @@ class PortalLanes:
 
     async def _keep_interactive_ready(self) -> None:
         """After each export of the batch lane, the interactive session made
-        ready when it wants it (:meth:`AsyncPortal.keep_ready`); failures are
-        logged, and the next export tries again."""
+        ready when it wants it; a failure (the portal's, or the state
+        folder's: the budget's ledger is a file) is logged, and the next
+        export tries again."""
         while True:
             await self._batch_worked.wait()
             self._batch_worked = trio.Event()
-            interactive = self.interactive
-            if self.hold is not None or not interactive.wants_keeping():
-                continue
-            budget = self.budget
-            login = interactive.cookies.unused_for() is None
-            if login and budget is not None and budget.remaining() <= KEEPER_RESERVE:
-                continue
             try:
-                spent = await interactive.keep_ready()
+                await self._make_interactive_ready()
             except Exception as exc:  # the keeper is a convenience: never the daemon's end
                 log.warning(
                     "could not make the interactive portal session ready: %s: %s",
                     type(exc).__name__,
                     exc,
                 )
-            else:
-                # A login is worth a line (the budget); a page every few minutes is not.
-                log.log(
-                    logging.INFO if spent else logging.DEBUG,
-                    "the interactive portal session is ready for people (%s)",
-                    "logged in" if spent else "one page kept its session alive",
-                )
+
+    async def _make_interactive_ready(self) -> None:
+        """:meth:`AsyncPortal.keep_ready` on the interactive session if it wants it,
+        the portal is not held, and a login would not take one of the day's
+        last :data:`KEEPER_RESERVE`."""
+        interactive = self.interactive
+        if self.hold is not None or not interactive.wants_keeping():
+            return
+        budget = self.budget
+        login = interactive.cookies.unused_for() is None
+        if login and budget is not None and budget.remaining() <= KEEPER_RESERVE:
+            return
+        spent = await interactive.keep_ready()
+        # A login is worth a line (the budget); a page every few minutes is not.
+        log.log(
+            logging.INFO if spent else logging.DEBUG,
+            "the interactive portal session is ready for people (%s)",
+            "logged in" if spent else "one page kept its session alive",
+        )
 
     async def aclose(self) -> None:
         try:

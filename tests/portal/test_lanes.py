@@ -208,3 +208,32 @@ async def test_the_keeper_leaves_the_days_last_logins_and_waits_without_keep_rea
         await trio.testing.wait_all_tasks_blocked()
         assert idle.interactive.logins == 0 and not idle.interactive.browser_open
         nursery.cancel_scope.cancel()
+
+
+async def test_a_failing_keeper_is_logged_and_the_sessions_go_on(
+    sim: SimServer,
+    make_portal: Callable[..., AsyncPortal],
+    budget: LoginBudget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The keeper is a convenience: a state folder turned read-only under the
+    login ledger costs a warning, never the portal sessions (nor the daemon)."""
+    lanes = PortalLanes(make_portal(), make_portal(), keep_ready=True)
+
+    def unreadable() -> int:
+        raise OSError(30, "Read-only file system")
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lanes.run)
+        await lanes.export(ExportType.INVOICES, tmp_path / "1")
+        # Before the keeper runs: it wakes only when this task next waits.
+        monkeypatch.setattr(budget, "remaining", unreadable)
+        await trio.testing.wait_all_tasks_blocked()
+        assert "could not make the interactive portal session ready: OSError" in caplog.text
+        assert lanes.interactive.logins == 0
+        again = await lanes.export(ExportType.INVOICES, tmp_path / "2")
+        assert isinstance(again, ExportResult)
+        assert_complete(sim, ExportType.INVOICES, again.path)
+        nursery.cancel_scope.cancel()
