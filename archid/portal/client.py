@@ -435,6 +435,13 @@ class PortalClient:
         """
         return self.cookies.valid()
 
+    def _forget_session(self) -> None:
+        """The server ended the session (a page landed on the login page): its
+        cookies go, here and in the browser, so that the next page logs in."""
+        log.info("the portal session ended: logging in again")
+        self.cookies.clear()
+        self.driver.delete_all_cookies()
+
     def login(self) -> None:
         """Log in through the form.
 
@@ -524,9 +531,7 @@ class PortalClient:
                 try:
                     self._get(urljoin(self.base_url, "Default.aspx"))
                 except SessionExpired:
-                    log.info("the portal session ended: logging in again")
-                    self.cookies.clear()
-                    self.driver.delete_all_cookies()
+                    self._forget_session()
                     self._login()
                 else:
                     self._save_cookies()
@@ -578,9 +583,7 @@ class PortalClient:
             try:
                 result = self._export_once(export_type, out_dir, skip)
             except SessionExpired:
-                log.info("the portal session ended: logging in again")
-                self.cookies.clear()
-                self.driver.delete_all_cookies()
+                self._forget_session()
                 result = self._export_once(export_type, out_dir, skip)
         if isinstance(result, Unchanged):
             return dataclasses.replace(result, logins=self.logins - logins_before)
@@ -684,9 +687,7 @@ class PortalClient:
             try:
                 rows = self._recent_once(on_read)
             except SessionExpired:
-                log.info("the portal session ended: logging in again")
-                self.cookies.clear()
-                self.driver.delete_all_cookies()
+                self._forget_session()
                 rows = self._recent_once(on_read)
         return dataclasses.replace(rows, logins=self.logins - logins_before)
 
