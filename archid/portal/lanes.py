@@ -213,7 +213,7 @@ class PortalLanes:
         if self.hold is not None or not interactive.wants_keeping():
             return
         budget = self.budget
-        login = interactive.cookies.unused_for() is None
+        login = not interactive.cookies.valid()
         if login and budget is not None and budget.remaining() <= KEEPER_RESERVE:
             return
         spent = await interactive.keep_ready()
