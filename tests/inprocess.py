@@ -17,10 +17,12 @@ from typing import Any
 import trio
 
 from archid.app import serve
-from archid.config import load_config
+from archid.config import DEFAULT_SCHEDULES, load_config
 from archid.daemon.events import EventBus, EventKind
+from archid.daemon.queue import Request
 from archid.daemon.service import Daemon
 from archid.records import ExportType
+from archid.runs import Mode, Trigger
 
 Events = trio.MemoryReceiveChannel[Any]
 
@@ -75,6 +77,13 @@ async def timed_sync(
             # event.at is the daemon's wall clock at publication, after the commit
             return Sync(export_type, event.at - started, dict(event.data), failures)
     raise SyncFailed("the event stream ended")
+
+
+def queue_scheduled(daemon: Daemon, export_type: ExportType, priority: int | None = None) -> None:
+    """Queue a full sync as the scheduler does (at the default schedule's priority)."""
+    if priority is None:
+        priority = DEFAULT_SCHEDULES[export_type].priority
+    daemon.channel.put(Request(export_type, priority, Mode.FULL, Trigger.SCHEDULE))
 
 
 async def with_daemon(config_path: Path, body: Callable[[Daemon, Events], Awaitable[None]]) -> None:

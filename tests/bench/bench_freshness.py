@@ -98,7 +98,6 @@ import trio
 from archid.config import DEFAULT_SCHEDULES, Config, load_config
 from archid.daemon.change_check import CHECKED_TYPES
 from archid.daemon.events import Event, EventKind
-from archid.daemon.queue import Mode, Request, Trigger
 from archid.daemon.service import MANUAL_PRIORITY, Daemon
 from archid.demo import write_config
 from archid.records import Customer, ExportType, Order, to_json
@@ -110,7 +109,7 @@ from archid.sim.server import SimServer
 from archid.sim.timing import TYPICAL_EXPORT
 from archid.store.database import open_reader
 from tests.bench.profiles import FULL_SPEED, Profile, Waits, describe_timeouts, real_config
-from tests.inprocess import Events, with_daemon
+from tests.inprocess import Events, queue_scheduled, with_daemon
 
 DEFAULT_TIME_SCALE = 4.0
 #: the order form's targets at the portal's own speed, seconds
@@ -525,15 +524,7 @@ class Bench:
 
     async def scheduled(self, export_type: ExportType, priority: int | None = None) -> None:
         """Queue a scheduled full sync, as the scheduler does."""
-        schedule = DEFAULT_SCHEDULES[export_type]
-        self.daemon.channel.put(
-            Request(
-                export_type,
-                schedule.priority if priority is None else priority,
-                Mode.FULL,
-                Trigger.SCHEDULE,
-            )
-        )
+        queue_scheduled(self.daemon, export_type, priority)
 
     async def sync_op(self, export_type: ExportType, kind: str, phase: str) -> Op | None:
         """A scheduled sync (after a change for ``full``); its op, or None if it failed."""

@@ -20,27 +20,19 @@ import apsw
 import pytest
 import trio
 
-from archid.config import DEFAULT_SCHEDULES, load_config
+from archid.config import load_config
 from archid.daemon.events import EventKind
-from archid.daemon.queue import Request
 from archid.daemon.service import Daemon
 from archid.records import Customer, ExportType, record_key
-from archid.runs import Mode, Trigger
 from archid.sim.server import SimServer
 from tests.daemon_process import write_config
-from tests.inprocess import Events, with_daemon
+from tests.inprocess import Events, queue_scheduled, with_daemon
 
 pytestmark = [pytest.mark.reliability, pytest.mark.browser, pytest.mark.slow]
 
 CUSTOMERS, PRICES = ExportType.CUSTOMERS, ExportType.PRICES
 #: the issue's limit, at a quarter of the portal's timings
 LIMIT = 5.0
-
-
-def scheduled(daemon: Daemon, export_type: ExportType) -> None:
-    """Queue a full sync as the scheduler does."""
-    priority = DEFAULT_SCHEDULES[export_type].priority
-    daemon.channel.put(Request(export_type, priority, Mode.FULL, Trigger.SCHEDULE))
 
 
 async def finished(events: Events, export_type: ExportType) -> None:
@@ -80,13 +72,13 @@ async def test_an_order_form_during_a_prices_export_on_a_fresh_daemon(
     async def body(daemon: Daemon, events: Events) -> None:
         # The first loads, at the fast simulator's pace, on the schedule's session.
         for export_type in (CUSTOMERS, PRICES):
-            scheduled(daemon, export_type)
+            queue_scheduled(daemon, export_type)
             await finished(events, export_type)
         with sim.portal.lock:
             sim.portal.options.update({"timing": "real", "time_scale": 4.0})
             sim.portal.dataset.mutate(PRICES, 3, 11, at=sim.portal.local_now())
         rendered = sim.portal.exports_started[str(PRICES)]
-        scheduled(daemon, PRICES)
+        queue_scheduled(daemon, PRICES)
         with trio.fail_after(120):
             while sim.portal.exports_started[str(PRICES)] == rendered:
                 await trio.sleep(0.02)
