@@ -450,9 +450,20 @@ class AsyncPortal:
         one page under it. Whether a login was spent. Serialised with the
         rest; a request arriving meanwhile waits for it (seconds), which is
         less than the login it saves.
+
+        What is kept is the portal's session, not a browser: one started
+        for this is closed again (the cookies stay, so the next one starts
+        logged in). A page left open runs the portal's scripts and polling
+        for nobody (spec v3 names pages left open among the causes of a
+        CPU at 90 %); a browser starts in about half a second, a login
+        takes seconds. A browser already open is left as it was.
         """
         async with self._session(None) as client:
-            return await self._in_thread(client, client.keep_session, None)
+            opened = client.browser_open
+            spent = await self._in_thread(client, client.keep_session, None)
+            if not opened:
+                await trio.to_thread.run_sync(client.close_browser)
+            return spent
 
     def let_go(self) -> bool:
         """Let the running export finish on its own when its caller is next

@@ -32,8 +32,11 @@ until the next confirms it), stops the daemon with SIGTERM and checks:
   after the warm-up);
 * no zombie among the daemon's descendants and no orphan (a process
   carrying the daemon's marker that is not its descendant) at any sample;
-  browser processes (Chromium, chromedriver, crash handler) among its
-  descendants never more than one headless browser has;
+  at most two browsers among its descendants (one chromedriver each: the
+  schedule's portal session and the interactive one, which its keeper
+  starts for a page now and then and closes again), and never more browser
+  processes (Chromium, chromedriver, crash handler) than that many
+  headless browsers have;
 * the daemon exited with status 0 and, once it had, no process it started
   (found by a marker in the environment its browsers inherit) was alive;
 * the control socket's event stream lost nothing, every attempt the daemon
@@ -97,10 +100,12 @@ TRACE_FRAMES = 8
 MAX_RSS_GROWTH = 0.10
 #: allowed growth of open descriptors (a socket or two in flight)
 MAX_FD_GROWTH = 4
+#: browsers at once: the schedule's portal session and the interactive one
+MAX_BROWSERS = 2
 #: one headless Chromium as the daemon runs it: chromedriver, the browser, its two
 #: zygotes, a utility and a GPU process, four renderers, two crash handlers (12
-#: in all; 13 seen over 1,000 syncs), and room for renderers in passing; a
-#: second browser (about ten more) or renderers that pile up exceed it
+#: in all; 13 seen over 1,000 syncs), and room for renderers in passing;
+#: renderers that pile up exceed it
 MAX_BROWSER_PROCESSES = 16
 SAMPLE_EVERY = 10
 PRINT_EVERY = 50
@@ -119,7 +124,8 @@ class Sample:
     rss: int
     anon: int
     fds: int
-    browsers: int
+    browsers: int  # processes
+    drivers: int  # chromedrivers: one a browser
     zombies: int
     orphans: int
 
@@ -419,6 +425,7 @@ class Soak:
             anon,
             daemon.fds(),
             sum(1 for p in tree if p.alive and p.is_browser),
+            sum(1 for p in tree if p.alive and p.comm.startswith("chromedriver")),
             sum(1 for p in tree if not p.alive),
             len(orphans),
         )
@@ -534,7 +541,7 @@ def _describe(sample: Sample) -> str:
     return (
         f"{sample.syncs:>5} syncs {sample.at / 60:5.1f} min: rss {sample.rss / 2**20:.1f} MiB "
         f"(anonymous {sample.anon / 2**20:.1f}), {sample.fds} fds, "
-        f"{sample.browsers} browser processes"
+        f"{sample.browsers} browser processes ({sample.drivers} browsers)"
     )
 
 
@@ -570,15 +577,22 @@ def check_resources(soak: Soak) -> list[str]:
     if end.fds > warm.fds + MAX_FD_GROWTH:
         problems.append(f"open descriptors grew from {warm.fds} to {end.fds}")
     browsers = max(s.browsers for s in soak.samples)
+    drivers = max(s.drivers for s in soak.samples)
+    two = sum(1 for s in soak.samples if s.drivers > 1)
     zombies = max(s.zombies for s in soak.samples)
     orphans = max(s.orphans for s in soak.samples)
     print(
-        f"processes per sample ({len(soak.samples)} samples): browser at most {browsers}, "
+        f"processes per sample ({len(soak.samples)} samples): browsers at most {drivers} "
+        f"({two} samples with two), browser processes at most {browsers}, "
         f"zombies at most {zombies}, orphans at most {orphans}"
     )
-    if browsers > MAX_BROWSER_PROCESSES:
-        problems.append(f"{browsers} browser processes at once (one browser has at most "
-                        f"{MAX_BROWSER_PROCESSES})")  # fmt: skip
+    if drivers > MAX_BROWSERS:
+        problems.append(f"{drivers} browsers at once (at most {MAX_BROWSERS}: one a session)")
+    crowded = [s for s in soak.samples if s.browsers > MAX_BROWSER_PROCESSES * max(1, s.drivers)]
+    if crowded:
+        worst = max(crowded, key=lambda s: s.browsers)
+        problems.append(f"{worst.browsers} browser processes for {worst.drivers} browser(s) "
+                        f"(one browser has at most {MAX_BROWSER_PROCESSES})")  # fmt: skip
     if zombies:
         problems.append(f"{zombies} zombie process(es) under the daemon")
     if orphans:

@@ -151,9 +151,11 @@ class WallClock:
 async def test_the_interactive_session_is_kept_ready_while_the_schedule_works(
     sim: SimServer, make_portal: Callable[..., AsyncPortal], tmp_path: Path
 ) -> None:
-    """After a batch export the interactive session logs in by itself, so an
-    order form spends no login; unused for half the portal's idle time it
-    loads a page (no login); past the idle time it logs in again."""
+    """After a batch export the interactive session logs in by itself and
+    closes the browser it started, so an order form starts a browser but
+    spends no login; unused for half the portal's idle time it loads a page
+    (no login) in the browser the order form left open; past the idle time
+    it logs in again."""
     clock = WallClock()
     batch, interactive = make_portal(), make_portal(now=clock)
     lanes = PortalLanes(batch, interactive, keep_ready=True)
@@ -169,8 +171,10 @@ async def test_the_interactive_session_is_kept_ready_while_the_schedule_works(
         assert interactive.logins == 0
         await lanes.export(ExportType.INVOICES, tmp_path / "1")
         await wait_until(lambda: interactive.logins == 1 and fresh())
+        await wait_until(lambda: not interactive.browser_open)
         rows = await lanes.recent_customers()
         assert rows.records and lanes.logins == 2, "the order form found the session ready"
+        assert interactive.browser_open
         await wait_until(lambda: not interactive.busy, timeout=30)
         # Unused for more than half the idle time: one page keeps the session.
         clock.advance(idle / 2 + 1)
@@ -178,6 +182,7 @@ async def test_the_interactive_session_is_kept_ready_while_the_schedule_works(
         await lanes.export(ExportType.INVOICES, tmp_path / "2")
         await wait_until(fresh)
         assert interactive.logins == 1
+        assert interactive.browser_open, "a browser open before the keeper stays open"
         # Past the idle time the server has ended it: a login, not a page that fails.
         clock.advance(idle + 1)
         await lanes.export(ExportType.INVOICES, tmp_path / "3")
