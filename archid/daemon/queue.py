@@ -127,16 +127,14 @@ class PriorityChannel:
     def put_back(self, request: Request) -> Request:
         """Queue again a request that was taken and preempted: it runs right
         after people's requests, before any other scheduled sync, keeping its
-        ``seq`` and its age, merged with a waiting entry of its type as
-        :meth:`put` does."""
+        ``seq`` and its age. Merged with a waiting entry of its type as
+        :meth:`put` does, it lends that entry its age, and the entry keeps
+        its own ``seq``: it may be a person's, followed by that ``seq``
+        (``sync --wait``)."""
         current = self._pending.get(_key(request))
         entry = request if current is None else current.merged(request)
         if current is not None:
-            entry = replace(
-                entry,
-                queued_at=min(current.queued_at, request.queued_at),
-                seq=min(current.seq, request.seq),
-            )
+            entry = replace(entry, queued_at=min(current.queued_at, request.queued_at))
         self._pending[_key(entry)] = entry
         self._resumed.add(_key(entry))
         self._notify()

@@ -223,3 +223,26 @@ async def test_a_preempted_sync_merges_with_a_waiting_one_of_its_type(
         await trio.sleep(200)
         assert len(calls_of(job, ORDERS, Trigger.SCHEDULE)) == 2
         assert [c.outcome for c in h.cut_offs] == ["preempted"]
+
+
+async def test_a_manual_sync_of_the_preempted_type_keeps_the_entry_its_caller_follows(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """An admin's ``sync customers`` while a scheduled customers export runs:
+    the preempted sync merges into the admin's waiting entry, and that entry
+    (the one ``ctl sync --wait`` follows by its ``seq``) is what runs. The
+    soak found the merged entry taking the preempted one's older ``seq``: the
+    sync ran, and its caller was told "dropped from the queue before it ran"."""
+    job = StagedJob(export={CUSTOMERS: 40.0})
+    async with running(job) as h:
+        daemon = h.daemon
+        daemon.channel.put(Request(CUSTOMERS, 6, Mode.FULL, Trigger.SCHEDULE))
+        await wait_for(lambda: job.exporting)
+        followed = daemon.sync_now(CUSTOMERS, requested_by="admin")
+        await wait_for(lambda: bool(calls_of(job, CUSTOMERS, Trigger.MANUAL)), limit=3)
+        assert [c.outcome for c in h.cut_offs] == ["preempted"]
+        manual = calls_of(job, CUSTOMERS, Trigger.MANUAL)
+        assert [c.request.seq for c in manual] == [followed.seq]
+        await wait_for(lambda: manual[0].ended is not None, limit=120)
+        # One customers sync served both: nothing of the type waits any more.
+        assert not [r for r in daemon.channel.pending() if r.type is CUSTOMERS]

@@ -61,6 +61,23 @@ async def test_a_preempted_request_goes_back_in_its_place(
     assert (await channel.get()).type is C
 
 
+async def test_a_preempted_request_put_back_onto_a_waiting_one_keeps_the_waiting_ones_seq(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # The waiting entry is someone's (``sync --wait`` follows it by seq); the
+    # preempted one lends it its age.
+    channel = PriorityChannel()
+    channel.put(Request(C, 6, Mode.FULL, Trigger.SCHEDULE))
+    taken = await channel.get()
+    await trio.sleep(10)
+    waiting = channel.put(Request(C, 100, Mode.FULL, Trigger.MANUAL, requested_by="admin"))
+    back = channel.put_back(taken)
+    assert back.seq == waiting.seq != taken.seq
+    assert back.queued_at == taken.queued_at
+    assert (back.trigger, back.requested_by) == (Trigger.MANUAL, "admin")
+    assert [r.seq for r in channel.pending()] == [waiting.seq]
+
+
 async def test_recent_stays_recent_when_only_recent_is_asked(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
