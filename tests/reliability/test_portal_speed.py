@@ -6,8 +6,9 @@ export rendering: an agent opens the order form and a customer created a
 moment before must be in the mirror within 5 s, the prices sync completing
 afterwards, no request ever sent on a busy session. The interactive
 session, kept ready since the first scheduled export, spends no login on
-the agent's path (without it the same run took 4.3-5.0 s, most of it the
-login).
+the agent's path, only a browser start (the keeper closes the browser it
+logged in with); without it the same run took 4.3-5.0 s, most of it the
+login.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ async def test_an_order_form_during_a_prices_export_on_a_fresh_daemon(
         assert EventKind.DEAD_LETTER not in seen, seen
 
     await with_daemon(config, body)
+    print(f"order form, open → committed: {timings['open → committed']:.2f} s (limit {LIMIT:g} s)")
     assert timings["open → committed"] <= LIMIT, timings
     state = sim.portal.state_json()
     assert state["session_waits"] == 0
