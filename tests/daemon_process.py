@@ -44,11 +44,13 @@ def quick_sim_options() -> PortalOptions:
     return quick_options(password=PASSWORD)
 
 
-def write_config(folder: Path, url: str, types: list[ExportType], extra: str = "") -> Path:
+def write_config(
+    folder: Path, url: str, types: list[ExportType], extra: str = "", *, every: str = "1h"
+) -> Path:
     (folder / "password").write_text(PASSWORD + "\n")
     (folder / "password").chmod(0o600)
     schedules = "".join(
-        f'[schedule.{t}]\nevery = "1h"\noffset = "0s"\nenabled = {str(t in types).lower()}\n\n'
+        f'[schedule.{t}]\nevery = "{every}"\noffset = "0s"\nenabled = {str(t in types).lower()}\n\n'
         for t in ExportType
     )
     # A socket of its own (the default is the system's, shared by all).
