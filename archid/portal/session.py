@@ -460,10 +460,13 @@ class AsyncPortal:
         """
         async with self._session(None) as client:
             opened = client.browser_open
-            spent = await self._in_thread(client, client.keep_session, None)
-            if not opened:
-                await trio.to_thread.run_sync(client.close_browser)
-            return spent
+            try:
+                return await self._in_thread(client, client.keep_session, None)
+            finally:
+                # Also after a failure; a cancelled one has killed the browser already.
+                if not opened and client.browser_open:
+                    with trio.CancelScope(shield=True):
+                        await trio.to_thread.run_sync(client.close_browser)
 
     def let_go(self) -> bool:
         """Let the running export finish on its own when its caller is next

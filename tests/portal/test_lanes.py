@@ -191,6 +191,29 @@ async def test_the_interactive_session_is_kept_ready_while_the_schedule_works(
         nursery.cancel_scope.cancel()
 
 
+async def test_a_failed_keeping_page_closes_the_browser_the_keeper_started(
+    sim: SimServer,
+    make_portal: Callable[..., AsyncPortal],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = WallClock()
+    lanes = PortalLanes(make_portal(), make_portal(now=clock), keep_ready=True)
+    interactive = lanes.interactive
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lanes.run)
+        await lanes.export(ExportType.INVOICES, tmp_path / "1")
+        await wait_until(lambda: interactive.logins == 1 and not interactive.browser_open)
+        # The keeper's next page fails: only it loads the landing page now.
+        sim.portal.faults.arm({"kind": "http_500", "path": "Default.aspx"})
+        clock.advance(interactive.cookies.idle / 2 + 1)
+        await lanes.export(ExportType.INVOICES, tmp_path / "2")
+        await wait_until(lambda: "could not make the interactive portal session" in caplog.text)
+        assert not sim.portal.faults.as_json(), "the keeper's page met the fault"
+        assert not interactive.browser_open
+        nursery.cancel_scope.cancel()
+
+
 async def test_the_keeper_leaves_the_days_last_logins_and_waits_without_keep_ready(
     sim: SimServer, make_portal: Callable[..., AsyncPortal], budget: LoginBudget, tmp_path: Path
 ) -> None:
