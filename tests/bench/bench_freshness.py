@@ -1092,19 +1092,30 @@ def medians(ops: list[Op], t: ExportType, kind: str) -> tuple[int, float, float,
     )
 
 
-def portal_medians(ops: list[Op], t: ExportType, kind: str) -> tuple[float, float]:
-    """The portal's own waits at full speed in an op and in its survey (medians)."""
-    chosen = [o for o in ops if o.type is t and o.kind == kind]
-    if not chosen:
-        return math.nan, math.nan
-    return (
-        statistics.median(o.portal_full for o in chosen),
-        statistics.median(o.survey_portal_full for o in chosen),
-    )
-
-
 #: per type: (full export less its survey, its survey, first check, later check), s
 Costs = dict[ExportType, tuple[float, float, float, float]]
+
+
+def type_costs(
+    ops: list[Op], t: ExportType, seconds: Callable[[Op], float], survey: Callable[[Op], float]
+) -> tuple[float, float, float, float]:
+    """``t``'s entry of :data:`Costs`, medians of ``seconds`` (an op's whole time)
+    and ``survey`` (its survey's) over the ops of each kind."""
+
+    def median(kind: str, of: Callable[[Op], float]) -> float:
+        chosen = [of(o) for o in ops if o.type is t and o.kind == kind]
+        return statistics.median(chosen) if chosen else math.nan
+
+    export, first, check = (median(k, seconds) for k in ("full", "first check", "check"))
+    its_survey = median("full", survey)
+    its_survey = 0.0 if math.isnan(its_survey) else its_survey
+    # A type sampled one way only costs the same both ways.
+    return (
+        export - its_survey,
+        its_survey,
+        check if math.isnan(first) else first,
+        first if math.isnan(check) else check,
+    )
 
 
 def running_busy(costs: Costs) -> tuple[float, float, list[str]]:
@@ -1172,25 +1183,12 @@ def report_busy(bench: Bench) -> None:
     costs: Costs = {}
     alone: Costs = {}
     for t in ExportType:
-        n, export, export_full, survey, survey_full = medians(ops, t, "full")
+        n, export, export_full, survey, _ = medians(ops, t, "full")
         k, first, first_full, _, _ = medians(ops, t, "first check")
         m, check, check_full, _, _ = medians(ops, t, "check")
-        survey_full = 0.0 if math.isnan(survey_full) else survey_full
-        old = export_full - survey_full
-        # A type sampled one way only costs the same both ways.
-        first_cost = check_full if math.isnan(first_full) else first_full
-        check_cost = first_full if math.isnan(check_full) else check_full
-        costs[t] = (old, survey_full, first_cost, check_cost)
-        export_portal, survey_portal = portal_medians(ops, t, "full")
-        first_portal, _ = portal_medians(ops, t, "first check")
-        check_portal, _ = portal_medians(ops, t, "check")
-        survey_portal = 0.0 if math.isnan(survey_portal) else survey_portal
-        alone[t] = (
-            export_portal - survey_portal,
-            survey_portal,
-            check_portal if math.isnan(first_portal) else first_portal,
-            first_portal if math.isnan(check_portal) else check_portal,
-        )
+        costs[t] = type_costs(ops, t, lambda o: o.export_full, lambda o: o.survey_full)
+        alone[t] = type_costs(ops, t, lambda o: o.portal_full, lambda o: o.survey_portal_full)
+        old, survey_full, _, _ = costs[t]
         print(
             f"{t:<10} {n:>3} {num(export, 11)} {num(survey, 10)} │ {num(export_full, 6)} "
             f"{num(survey_full, 6)} {num(old, 9)} │ {k:>3} {num(first, 9)} {m:>3} "
