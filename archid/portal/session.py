@@ -465,8 +465,7 @@ class AsyncPortal:
             finally:
                 # Also after a failure; a cancelled one has killed the browser already.
                 if not opened and client.browser_open:
-                    with trio.CancelScope(shield=True):
-                        await trio.to_thread.run_sync(client.close_browser)
+                    await _close_browser(client)
 
     def let_go(self) -> bool:
         """Let the running export finish on its own when its caller is next
@@ -526,10 +525,8 @@ class AsyncPortal:
         except PermanentPortalError as exc:
             if exc.hold:
                 self._start_hold(exc)
-                # Nothing will use the browser before the hold lifts. Shielded:
-                # a cancel here must not leave it half closed.
-                with trio.CancelScope(shield=True):
-                    await trio.to_thread.run_sync(client.close_browser)
+                # Nothing will use the browser before the hold lifts.
+                await _close_browser(client)
             raise
         except Exception:
             # The thread finished with an error; the client dealt with its browser.
@@ -658,6 +655,13 @@ class AsyncPortal:
         finally:
             if self._spool is not None:
                 shutil.rmtree(self._spool, ignore_errors=True)
+
+
+async def _close_browser(client: PortalClient) -> None:
+    """Close ``client``'s browser in a thread, shielded: a cancel must not
+    leave it half closed."""
+    with trio.CancelScope(shield=True):
+        await trio.to_thread.run_sync(client.close_browser)
 
 
 def _ignore(stage: Stage) -> None:
